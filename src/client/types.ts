@@ -1,0 +1,127 @@
+// Plain data the client library returns for each query: what the CLI renders
+// in cli, json and quiet modes. Times are milliseconds since the epoch (0 = none),
+// durations are seconds.
+
+export type JobState = 'WAITING' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'CANCELED' | 'OPENED';
+export type TaskStateName = 'WAITING' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'CANCELED';
+export type WorkerStateName =
+  | 'RUNNING'
+  | 'CONNECTION LOST'
+  | 'HEARTBEAT LOST'
+  | 'STOPPED'
+  | 'IDLE TIMEOUT'
+  | 'TIME LIMIT REACHED';
+
+export interface TaskCounts {
+  waiting: number;
+  running: number;
+  finished: number;
+  failed: number;
+  canceled: number;
+}
+
+export interface ResourceAmount {
+  name: string;
+  /** In resource units (cpus, gpus, MiB ...), may be fractional. */
+  amount: number;
+  /** Allocation policy, e.g. 'compact'. */
+  policy: string;
+}
+
+export interface ProgramDescription {
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** Path template, or '' for none. */
+  stdout: string;
+  stderr: string;
+}
+
+export interface JobSummary {
+  id: number;
+  name: string;
+  state: JobState;
+  taskCount: number;
+  counts: TaskCounts;
+  isOpen: boolean;
+}
+
+export interface TaskFailure {
+  taskId: number;
+  workers: number[];
+  error: string;
+}
+
+export interface JobDetail extends JobSummary {
+  /** Task ids of the job (as ranges: start,end inclusive,step). */
+  taskIds: Array<{ start: number; end: number; step: number }>;
+  program: ProgramDescription;
+  resources: ResourceAmount[];
+  priority: number;
+  maxFails: number | null;
+  crashLimit: number;
+  timeLimit: number | null;
+  timeRequest: number;
+  submitDir: string;
+  submitTime: number;
+  startTime: number;
+  endTime: number;
+  failures: TaskFailure[];
+  entriesCount: number;
+}
+
+export interface TaskDetail {
+  jobId: number;
+  taskId: number;
+  state: TaskStateName;
+  /** Worker ids, empty when never assigned. */
+  workers: number[];
+  hostnames: string[];
+  instance: number;
+  crashCount: number;
+  startTime: number;
+  endTime: number;
+  error: string;
+  cwd: string;
+  stdout: string;
+  stderr: string;
+  program: ProgramDescription;
+}
+
+export interface WorkerResource {
+  name: string;
+  kind: 'list' | 'groups' | 'range' | 'sum';
+  groups: string[][];
+  sum: number;
+}
+
+export interface WorkerDetail {
+  id: number;
+  state: WorkerStateName;
+  hostname: string;
+  group: string;
+  startTime: number;
+  endTime: number;
+  lastHeartbeat: number;
+  heartbeatInterval: number;
+  idleTimeout: number | null;
+  timeLimit: number | null;
+  workDir: string;
+  managerType: string;
+  managerJobId: string;
+  resources: WorkerResource[];
+  runningTasks: number;
+  assignedTasks: number;
+  listenAddress: string;
+}
+
+export interface ServerDetail {
+  serverUid: string;
+  serverDir: string;
+  host: string;
+  clientPort: number;
+  workerPort: number;
+  version: string;
+  pid: number;
+  startTime: number;
+}
