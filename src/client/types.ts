@@ -68,6 +68,12 @@ export interface JobDetail extends JobSummary {
   endTime: number;
   failures: TaskFailure[];
   entriesCount: number;
+  /** The job's tasks, when fetched with it (job info shows their workers and failures). */
+  tasks?: TaskDetail[];
+  /** CPU pinning of the tasks: 'none' (default), 'openmp' or 'taskset'. */
+  pinMode?: string;
+  /** Whether each task gets its own temporary directory. */
+  taskDir?: boolean;
 }
 
 export interface TaskDetail {
@@ -86,6 +92,15 @@ export interface TaskDetail {
   stdout: string;
   stderr: string;
   program: ProgramDescription;
+  /** Submit settings of the task, shown by task info when known. */
+  resources?: ResourceAmount[];
+  timeLimit?: number | null;
+  priority?: number;
+  pinMode?: string;
+  taskDir?: boolean;
+  crashLimit?: number;
+  /** Task ids (same job) this task waits for. */
+  dependencies?: number[];
 }
 
 export interface WorkerResource {
@@ -113,6 +128,12 @@ export interface WorkerDetail {
   runningTasks: number;
   assignedTasks: number;
   listenAddress: string;
+  /** Pid of the worker process, when it reported one. */
+  pid?: number;
+  /** What the worker does when the server goes away: 'stop' (default) or 'finish-running'. */
+  onServerLost?: string;
+  /** The most recent task started on the worker. */
+  lastTaskStarted?: { jobId: number; taskId: number; time: number } | null;
 }
 
 export interface ServerDetail {
@@ -124,4 +145,6 @@ export interface ServerDetail {
   version: string;
   pid: number;
   startTime: number;
+  /** Address workers connect to, when it differs from `host`. */
+  workerHost?: string;
 }

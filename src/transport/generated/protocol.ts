@@ -2101,8 +2101,13 @@ serverUid(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+idleTimeoutSecs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startWorkerRegistered(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addWorkerId(builder:flatbuffers.Builder, workerId:number) {
@@ -2113,22 +2118,28 @@ static addServerUid(builder:flatbuffers.Builder, serverUidOffset:flatbuffers.Off
   builder.addFieldOffset(1, serverUidOffset, 0);
 }
 
+static addIdleTimeoutSecs(builder:flatbuffers.Builder, idleTimeoutSecs:number) {
+  builder.addFieldFloat64(2, idleTimeoutSecs, 0.0);
+}
+
 static endWorkerRegistered(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createWorkerRegistered(builder:flatbuffers.Builder, workerId:number, serverUidOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createWorkerRegistered(builder:flatbuffers.Builder, workerId:number, serverUidOffset:flatbuffers.Offset, idleTimeoutSecs:number):flatbuffers.Offset {
   WorkerRegistered.startWorkerRegistered(builder);
   WorkerRegistered.addWorkerId(builder, workerId);
   WorkerRegistered.addServerUid(builder, serverUidOffset);
+  WorkerRegistered.addIdleTimeoutSecs(builder, idleTimeoutSecs);
   return WorkerRegistered.endWorkerRegistered(builder);
 }
 
 unpack(): WorkerRegisteredT {
   return new WorkerRegisteredT(
     this.workerId(),
-    this.serverUid()
+    this.serverUid(),
+    this.idleTimeoutSecs()
   );
 }
 
@@ -2136,13 +2147,15 @@ unpack(): WorkerRegisteredT {
 unpackTo(_o: WorkerRegisteredT): void {
   _o.workerId = this.workerId();
   _o.serverUid = this.serverUid();
+  _o.idleTimeoutSecs = this.idleTimeoutSecs();
 }
 }
 
 export class WorkerRegisteredT {
 constructor(
   public workerId: number = 0,
-  public serverUid: string|Uint8Array|null = null
+  public serverUid: string|Uint8Array|null = null,
+  public idleTimeoutSecs: number = 0.0
 ){}
 
 
@@ -2151,7 +2164,8 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 
   return WorkerRegistered.createWorkerRegistered(builder,
     this.workerId,
-    serverUid
+    serverUid,
+    this.idleTimeoutSecs
   );
 }
 }

@@ -1,0 +1,157 @@
+// hq submit [options] [--] <program> [args...]
+import fs from 'node:fs';
+import type { Argv } from 'yargs';
+import { UserError } from '../../common/errors.js';
+import { parseDuration } from '../../common/duration.js';
+import { parseIdRanges } from '../../common/id-range.js';
+import { parseCpuRequest } from '../../common/cpus-spec.js';
+import { parseResourceRequest, ALL_RESOURCES } from '../../common/resource-spec.js';
+import { checkPlaceholders, DEFAULT_STDERR_TEMPLATE, DEFAULT_STDOUT_TEMPLATE, DEFAULT_CWD_TEMPLATE } from '../../common/placeholders.js';
+import type { ResourceAmount } from '../../client/types.js';
+import type { SubmitSpec } from '../../client/client.js';
+import type { CommandContext, GlobalArgs } from '../context.js';
+import { waitForJobs } from './job-wait.js';
+
+type Run = (args: GlobalArgs & Record<string, unknown>, fn: (ctx: CommandContext) => Promise<number | void>) => Promise<void>;
+
+/** Submit flags that take no value: everything else takes one. */
+export const SUBMIT_BOOLEAN_FLAGS = new Set(['--wait', '--progress', '--task-dir', '--help', '-h']);
+
+const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+
+function integer(value: unknown, flag: string, min: number): number {
+  const text = String(value);
+  if (!/^[+-]?\d+$/.test(text) || Number(text) < min) throw new UserError(`Invalid ${flag} '${text}': expected an integer >= ${min}`);
+  return Number(text);
+}
+
+function outputPath(value: unknown, fallback: string, flag: string): string {
+  if (value === undefined) return fallback;
+  const text = String(value);
+  if (text === 'none') return '';
+  checkPlaceholders(text, flag === '--stdout' ? 'stdout' : 'stderr');
+  return text;
+}
+
+function crashLimit(value: unknown): number {
+  if (value === undefined) return 5;
+  const text = String(value);
+  if (text === 'never-restart') return 1;
+  if (text === 'unlimited') return 0;
+  const n = integer(text, '--crash-limit', 1);
+  return n;
+}
+
+function readEntries(args: Record<string, unknown>): string[] {
+  const eachLine = args['each-line'] as string | undefined;
+  const fromJson = args['from-json'] as string | undefined;
+  if (eachLine && fromJson) throw new UserError('--each-line and --from-json cannot be used together');
+  if (eachLine) {
+    let text: string;
+    try {
+      text = fs.readFileSync(eachLine, 'utf8');
+    } catch (e) {
+      throw new UserError(`Cannot read --each-line file '${eachLine}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const lines = text.split('\n');
+    if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    return lines;
+  }
+  if (fromJson) {
+    let data: unknown;
+    try {
+      data = JSON.parse(fs.readFileSync(fromJson, 'utf8'));
+    } catch (e) {
+      throw new UserError(`Cannot read --from-json file '${fromJson}': ${(e as Error).message}`);
+    }
+    if (!Array.isArray(data)) throw new UserError(`--from-json file '${fromJson}' must contain a JSON array`);
+    return data.map((item) => JSON.stringify(item));
+  }
+  return [];
+}
+
+export function buildSubmitSpec(args: Record<string, unknown>, program: string[]): SubmitSpec {
+  if (program.length === 0) throw new UserError('No program to run was given: hq submit [options] -- <program> [args...]');
+  const resources: ResourceAmount[] = [];
+  const cpus = parseCpuRequest(String(args.cpus ?? '1'));
+  resources.push({ name: 'cpus', amount: cpus.amount === ALL_RESOURCES ? 0 : cpus.amount, policy: cpus.amount === ALL_RESOURCES ? 'all' : cpus.policy });
+  for (const text of list(args.resource)) {
+    const r = parseResourceRequest(text);
+    if (r.name === 'cpus') throw new UserError(`Invalid resource request '${text}': use --cpus to request cpus`);
+    if (resources.some((x) => x.name === r.name)) throw new UserError(`Resource '${r.name}' requested twice`);
+    resources.push({ name: r.name, amount: r.amount === ALL_RESOURCES ? 0 : r.amount, policy: r.amount === ALL_RESOURCES ? 'all' : r.policy });
+  }
+  const env: Record<string, string> = {};
+  for (const item of list(args.env)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UserError(`Invalid --env '${item}': expected KEY=VALUE`);
+    env[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  const entries = readEntries(args);
+  const array = args.array !== undefined ? parseIdRanges(String(args.array)) : [];
+  if (entries.length > 0 && array.length > 0) throw new UserError('--array cannot be combined with --each-line or --from-json');
+  const cwd = args.cwd !== undefined ? String(args.cwd) : DEFAULT_CWD_TEMPLATE;
+  checkPlaceholders(cwd, 'cwd');
+  const pin = args.pin !== undefined ? String(args.pin) : '';
+  if (pin && pin !== 'taskset' && pin !== 'omp') throw new UserError(`Invalid --pin '${pin}': expected taskset or omp`);
+  const priority = args.priority !== undefined ? integer(args.priority, '--priority', -(2 ** 31)) : 0;
+  return {
+    name: args.name !== undefined ? String(args.name) : '',
+    program: {
+      args: program,
+      env,
+      cwd,
+      stdout: outputPath(args.stdout, DEFAULT_STDOUT_TEMPLATE, '--stdout'),
+      stderr: outputPath(args.stderr, DEFAULT_STDERR_TEMPLATE, '--stderr'),
+    },
+    array,
+    entries,
+    resources,
+    priority,
+    maxFails: args['max-fails'] !== undefined ? integer(args['max-fails'], '--max-fails', 0) : null,
+    crashLimit: crashLimit(args['crash-limit']),
+    timeLimit: args['time-limit'] !== undefined ? parseDuration(String(args['time-limit'])) : 0,
+    timeRequest: args['time-request'] !== undefined ? parseDuration(String(args['time-request'])) : 0,
+    submitDir: process.cwd(),
+    taskDir: Boolean(args['task-dir']),
+    pin,
+  };
+}
+
+export function submitOptions(y: Argv): Argv {
+  return y
+    .option('name', { type: 'string', describe: 'Name of the job' })
+    .option('cpus', { type: 'string', describe: 'CPUs per task: N [compact|compact!|tight|tight!|scatter] or all (default 1)' })
+    .option('resource', { type: 'string', array: true, describe: 'Resource per task, NAME=AMOUNT (repeatable)' })
+    .option('array', { type: 'string', describe: 'Task ids, e.g. 1-10,20,30-40' })
+    .option('each-line', { type: 'string', describe: 'One task per line of FILE (HQ_ENTRY)' })
+    .option('from-json', { type: 'string', describe: 'One task per item of the JSON array in FILE (HQ_ENTRY)' })
+    .option('stdout', { type: 'string', describe: 'Path of stdout (placeholders allowed) or none' })
+    .option('stderr', { type: 'string', describe: 'Path of stderr (placeholders allowed) or none' })
+    .option('cwd', { type: 'string', describe: 'Working directory of tasks (default %{SUBMIT_DIR})' })
+    .option('env', { type: 'string', array: true, describe: 'KEY=VALUE for the tasks (repeatable)' })
+    .option('max-fails', { type: 'string', describe: 'Cancel the rest of the job after more than N failed tasks' })
+    .option('crash-limit', { type: 'string', describe: 'N, never-restart or unlimited (default 5)' })
+    .option('priority', { type: 'string', describe: 'Job priority, higher runs first (default 0)' })
+    .option('time-limit', { type: 'string', describe: 'Kill a task that runs longer' })
+    .option('time-request', { type: 'string', describe: 'Run only on workers with at least this much lifetime left' })
+    .option('pin', { type: 'string', describe: 'taskset or omp' })
+    .option('task-dir', { type: 'boolean', describe: 'Create a temporary directory for each task (HQ_TASK_DIR)' })
+    .option('wait', { type: 'boolean', describe: 'Wait until the job ends' })
+    .option('progress', { type: 'boolean', describe: 'Show progress until the job ends' });
+}
+
+export function submitCommand(run: Run) {
+  return (args: GlobalArgs & Record<string, unknown>) =>
+    run(args, async (ctx) => {
+      const program = ((args['--'] as string[] | undefined) ?? []).map(String);
+      const spec = buildSubmitSpec(args, program);
+      const client = await ctx.connect();
+      const jobId = await client.submit(spec);
+      ctx.output.jobSubmitted(jobId);
+      if (args.wait || args.progress) {
+        return waitForJobs(client, { kind: 'ids', ranges: [{ start: jobId, end: jobId, step: 1 }] }, ctx.output, Boolean(args.progress));
+      }
+      return 0;
+    });
+}

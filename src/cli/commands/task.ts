@@ -1,0 +1,53 @@
+// hq task list|info
+import type { Argv } from 'yargs';
+import { parseIdSelector } from '../../common/id-selector.js';
+import { UserError } from '../../common/errors.js';
+import type { CommandContext, GlobalArgs } from '../context.js';
+
+type Run = (args: GlobalArgs & Record<string, unknown>, fn: (ctx: CommandContext) => Promise<number | void>) => Promise<void>;
+
+const TASK_STATES = ['waiting', 'running', 'finished', 'failed', 'canceled'];
+
+function states(value: unknown): string[] {
+  if (value === undefined) return [];
+  const list = String(value)
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const s of list) if (!TASK_STATES.includes(s)) throw new UserError(`Invalid --filter state '${s}': expected ${TASK_STATES.join(', ')}`);
+  return list.map((s) => s.toUpperCase());
+}
+
+export function taskCommands(run: Run) {
+  return (y: Argv) =>
+    y
+      .command(
+        'list <jobs>',
+        'List tasks of jobs',
+        (c) =>
+          c
+            .option('tasks', { type: 'string', describe: 'Only these task ids' })
+            .option('filter', { type: 'string', describe: 'Only tasks in these states (comma list)' })
+            .option('verbose', { type: 'boolean', default: false }),
+        (args) =>
+          run(args, async (ctx) => {
+            const jobs = parseIdSelector(String(args.jobs));
+            const tasks = args.tasks !== undefined ? parseIdSelector(String(args.tasks), { allowLast: false }) : { kind: 'all' as const };
+            const client = await ctx.connect();
+            const list = await client.tasks(jobs, tasks, states(args.filter));
+            const jobIds = [...new Set(list.map((t) => t.jobId))];
+            ctx.output.taskList(jobIds, list, { verbose: Boolean(args.verbose) });
+          }),
+      )
+      .command('info <job> <tasks>', 'Show details of tasks', {}, (args) =>
+        run(args, async (ctx) => {
+          const jobs = parseIdSelector(String(args.job), { allowAll: false });
+          const tasks = parseIdSelector(String(args.tasks), { allowLast: false });
+          const client = await ctx.connect();
+          const list = await client.tasks(jobs, tasks);
+          if (list.length === 0) throw new UserError(`Task ${String(args.tasks)} of job ${String(args.job)} not found`);
+          ctx.output.taskDetail(list);
+        }),
+      )
+      .demandCommand(1, 'Use one of the task commands');
+}

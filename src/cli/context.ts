@@ -1,0 +1,38 @@
+// What every command gets from the global options: where the server is and
+// how to print.
+import { resolveServerDir } from '../server/server-dir.js';
+import { HqClient } from '../client/client.js';
+import { createOutput, type Output } from './output/output.js';
+import { colorsEnabled, parseColorChoice, parseOutputMode, type OutputMode } from './output/output-mode.js';
+
+export interface GlobalArgs {
+  serverDir?: string;
+  outputMode?: string;
+  colors?: string;
+  debug?: boolean;
+}
+
+export class CommandContext {
+  readonly serverDir: string;
+  readonly mode: OutputMode;
+  readonly output: Output;
+  readonly colors: boolean;
+  private client: HqClient | null = null;
+
+  constructor(args: GlobalArgs) {
+    this.serverDir = resolveServerDir(args.serverDir);
+    this.mode = parseOutputMode(args.outputMode ?? process.env.HQ_OUTPUT_MODE ?? 'cli');
+    this.colors = colorsEnabled(parseColorChoice(args.colors ?? 'auto'), process.stdout);
+    this.output = createOutput(this.mode, { colors: this.colors });
+  }
+
+  async connect(): Promise<HqClient> {
+    if (!this.client) this.client = await HqClient.connect(this.serverDir);
+    return this.client;
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = null;
+  }
+}

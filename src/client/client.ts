@@ -1,0 +1,284 @@
+// The client library: every request a user can make of a server, returning
+// plain data (types.ts). The CLI commands are thin wrappers over this.
+import {
+  IdSelectorT,
+  JobCancelRequestT,
+  JobCancelResponseT,
+  JobInfoRequestT,
+  JobInfoT,
+  JobListRequestT,
+  JobsResponseT,
+  JobWaitRequestT,
+  OkResponseT,
+  Request,
+  Response,
+  ServerInfoRequestT,
+  ServerInfoResponseT,
+  ServerStopRequestT,
+  SubmitRequestT,
+  SubmitResponseT,
+  TaskListRequestT,
+  TasksResponseT,
+  WorkerInfoRequestT,
+  WorkerListRequestT,
+  WorkersResponseT,
+  WorkerStopRequestT,
+  WorkerStopResponseT,
+  WorkerWaitRequestT,
+  WorkerInfoT,
+} from '../transport/generated/protocol.js';
+import {
+  descriptorsFromT,
+  programFromT,
+  programToT,
+  rangesFromT,
+  rangesToT,
+  resourcesFromT,
+  resourcesToT,
+  str,
+} from '../transport/common-codec.js';
+import type { IdRange } from '../common/id-range.js';
+import type { IdSelector } from '../common/id-selector.js';
+import { ServerConnection } from './connection.js';
+import type {
+  JobDetail,
+  JobState,
+  JobSummary,
+  ProgramDescription,
+  ResourceAmount,
+  ServerDetail,
+  TaskDetail,
+  TaskStateName,
+  WorkerDetail,
+  WorkerStateName,
+} from './types.js';
+
+export interface SubmitSpec {
+  name: string;
+  program: ProgramDescription;
+  array: IdRange[];
+  entries: string[];
+  resources: ResourceAmount[];
+  priority: number;
+  maxFails: number | null;
+  crashLimit: number;
+  timeLimit: number;
+  timeRequest: number;
+  submitDir: string;
+  taskDir: boolean;
+  pin: string;
+}
+
+export interface CancelResult {
+  canceled: number[];
+  alreadyFinished: number[];
+}
+
+export interface WorkerStopResult {
+  stopped: number[];
+  alreadyStopped: number[];
+  unknown: number[];
+}
+
+function selectorT(sel: IdSelector): IdSelectorT {
+  return new IdSelectorT(sel.kind, sel.kind === 'ids' ? rangesToT(sel.ranges) : []);
+}
+
+function summary(j: JobInfoT): JobSummary {
+  return {
+    id: j.id,
+    name: str(j.name),
+    state: str(j.state) as JobState,
+    taskCount: j.taskCount,
+    counts: { waiting: j.waiting, running: j.running, finished: j.finished, failed: j.failed, canceled: j.canceled },
+    isOpen: j.isOpen,
+  };
+}
+
+function detail(j: JobInfoT): JobDetail {
+  const maxFails = Number(j.maxFails);
+  return {
+    ...summary(j),
+    taskIds: rangesFromT(j.taskIds),
+    program: programFromT(j.program),
+    resources: resourcesFromT(j.resources),
+    priority: j.priority,
+    maxFails: maxFails < 0 ? null : maxFails,
+    crashLimit: j.crashLimit,
+    timeLimit: j.timeLimitSecs || null,
+    timeRequest: j.timeRequestSecs,
+    submitDir: str(j.submitDir),
+    submitTime: j.submitTime,
+    startTime: j.startTime,
+    endTime: j.endTime,
+    failures: j.failures.map((f) => ({ taskId: f.taskId, workers: f.workers, error: str(f.error) })),
+    entriesCount: j.entriesCount,
+  };
+}
+
+function worker(w: WorkerInfoT): WorkerDetail {
+  return {
+    id: w.id,
+    state: str(w.state) as WorkerStateName,
+    hostname: str(w.hostname),
+    group: str(w.group),
+    startTime: w.startTime,
+    endTime: w.endTime,
+    lastHeartbeat: w.lastHeartbeat,
+    heartbeatInterval: w.heartbeatSecs,
+    idleTimeout: w.idleTimeoutSecs || null,
+    timeLimit: w.timeLimitSecs || null,
+    workDir: str(w.workDir),
+    managerType: str(w.manager),
+    managerJobId: str(w.managerJobId),
+    resources: descriptorsFromT(w.resources),
+    runningTasks: w.runningTasks,
+    assignedTasks: w.assignedTasks,
+    listenAddress: str(w.address),
+  };
+}
+
+export class HqClient {
+  private constructor(private readonly conn: ServerConnection) {}
+
+  static async connect(serverDir: string): Promise<HqClient> {
+    return new HqClient(await ServerConnection.connect(serverDir));
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+
+  async submit(spec: SubmitSpec): Promise<number> {
+    const r = new SubmitRequestT();
+    r.name = spec.name;
+    r.program = programToT(spec.program);
+    r.array = rangesToT(spec.array);
+    r.entries = spec.entries;
+    r.resources = resourcesToT(spec.resources);
+    r.priority = spec.priority;
+    r.maxFails = BigInt(spec.maxFails ?? -1);
+    r.crashLimit = spec.crashLimit;
+    r.timeLimitSecs = spec.timeLimit;
+    r.timeRequestSecs = spec.timeRequest;
+    r.submitDir = spec.submitDir;
+    r.taskDir = spec.taskDir;
+    r.pin = spec.pin;
+    const res = await this.conn.request<SubmitResponseT>(Request.SubmitRequest, r, Response.SubmitResponse);
+    return res.jobId;
+  }
+
+  async listJobs(all: boolean, filter: string[] = []): Promise<JobSummary[]> {
+    const res = await this.conn.request<JobsResponseT>(
+      Request.JobListRequest,
+      new JobListRequestT(all, filter),
+      Response.JobsResponse,
+    );
+    return res.jobs.map(summary);
+  }
+
+  async jobInfo(sel: IdSelector): Promise<JobDetail[]> {
+    const res = await this.conn.request<JobsResponseT>(
+      Request.JobInfoRequest,
+      new JobInfoRequestT(selectorT(sel)),
+      Response.JobsResponse,
+    );
+    return res.jobs.map(detail);
+  }
+
+  async cancelJobs(sel: IdSelector): Promise<CancelResult> {
+    const res = await this.conn.request<JobCancelResponseT>(
+      Request.JobCancelRequest,
+      new JobCancelRequestT(selectorT(sel)),
+      Response.JobCancelResponse,
+    );
+    return { canceled: res.canceled, alreadyFinished: res.alreadyFinished };
+  }
+
+  /** Resolves when every selected job has ended. */
+  async waitJobs(sel: IdSelector): Promise<JobSummary[]> {
+    const res = await this.conn.request<JobsResponseT>(
+      Request.JobWaitRequest,
+      new JobWaitRequestT(selectorT(sel)),
+      Response.JobsResponse,
+    );
+    return res.jobs.map(summary);
+  }
+
+  async tasks(jobs: IdSelector, tasks: IdSelector, states: string[] = []): Promise<TaskDetail[]> {
+    const res = await this.conn.request<TasksResponseT>(
+      Request.TaskListRequest,
+      new TaskListRequestT(selectorT(jobs), selectorT(tasks), states),
+      Response.TasksResponse,
+    );
+    return res.tasks.map((t) => ({
+      jobId: t.jobId,
+      taskId: t.taskId,
+      state: str(t.state) as TaskStateName,
+      workers: t.workers,
+      hostnames: t.hostnames,
+      instance: t.instance,
+      crashCount: t.crashCount,
+      startTime: t.startTime,
+      endTime: t.endTime,
+      error: str(t.error),
+      cwd: str(t.cwd),
+      stdout: str(t.stdout),
+      stderr: str(t.stderr),
+      program: { args: [], env: {}, cwd: str(t.cwd), stdout: str(t.stdout), stderr: str(t.stderr) },
+    }));
+  }
+
+  async workers(all: boolean): Promise<WorkerDetail[]> {
+    const res = await this.conn.request<WorkersResponseT>(
+      Request.WorkerListRequest,
+      new WorkerListRequestT(all),
+      Response.WorkersResponse,
+    );
+    return res.workers.map(worker);
+  }
+
+  async workerInfo(sel: IdSelector): Promise<WorkerDetail[]> {
+    const res = await this.conn.request<WorkersResponseT>(
+      Request.WorkerInfoRequest,
+      new WorkerInfoRequestT(selectorT(sel)),
+      Response.WorkersResponse,
+    );
+    return res.workers.map(worker);
+  }
+
+  async stopWorkers(sel: IdSelector): Promise<WorkerStopResult> {
+    const res = await this.conn.request<WorkerStopResponseT>(
+      Request.WorkerStopRequest,
+      new WorkerStopRequestT(selectorT(sel)),
+      Response.WorkerStopResponse,
+    );
+    return { stopped: res.stopped, alreadyStopped: res.alreadyStopped, unknown: res.unknown };
+  }
+
+  async waitWorkers(count: number): Promise<void> {
+    await this.conn.request<OkResponseT>(Request.WorkerWaitRequest, new WorkerWaitRequestT(count), Response.OkResponse);
+  }
+
+  async serverInfo(): Promise<ServerDetail> {
+    const r = await this.conn.request<ServerInfoResponseT>(
+      Request.ServerInfoRequest,
+      new ServerInfoRequestT(),
+      Response.ServerInfoResponse,
+    );
+    return {
+      serverUid: str(r.serverUid),
+      serverDir: str(r.serverDir),
+      host: str(r.host),
+      clientPort: r.clientPort,
+      workerPort: r.workerPort,
+      version: str(r.version),
+      pid: r.pid,
+      startTime: r.startTime,
+    };
+  }
+
+  async stopServer(): Promise<void> {
+    await this.conn.request<OkResponseT>(Request.ServerStopRequest, new ServerStopRequestT(), Response.OkResponse);
+  }
+}

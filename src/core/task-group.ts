@@ -1,0 +1,72 @@
+import { RowDeque } from './row-deque.js';
+import { RowSegments } from './row-segments.js';
+import { TaskState } from './task-state.js';
+import type { TaskTable } from './task-table.js';
+
+/**
+ * The waiting tasks of one job that share one resource request: the unit the
+ * scheduler places. Rows returned from a lost worker come first, then
+ * submitted rows in row order. Rows canceled while waiting stay in the queues
+ * and are skipped when reached (their state is no longer Waiting).
+ */
+export class TaskGroup {
+  readonly jobId: number;
+  readonly priority: number;
+  readonly request: number;
+  /** Creation order, the last tie-breaker between groups. */
+  readonly seq: number;
+  private readonly returned = new RowDeque();
+  private readonly fresh = new RowSegments();
+  /** Rows of this group in state Waiting. */
+  waiting = 0;
+  /** Whether the group is in the scheduler's ready list. */
+  inReady = false;
+
+  constructor(jobId: number, priority: number, request: number, seq: number) {
+    this.jobId = jobId;
+    this.priority = priority;
+    this.request = request;
+    this.seq = seq;
+  }
+
+  addFresh(start: number, end: number): void {
+    this.fresh.push(start, end);
+    this.waiting += end - start;
+  }
+
+  addReturned(row: number): void {
+    this.returned.pushBack(row);
+    this.waiting++;
+  }
+
+  /** One waiting row left the Waiting state outside take() (canceled). */
+  dropWaiting(): void {
+    this.waiting--;
+    if (this.waiting === 0) this.clear();
+  }
+
+  /** Removes and returns the next waiting row, or -1. */
+  take(table: TaskTable): number {
+    let row = this.returned.popFront();
+    while (row >= 0 && table.state(row) !== TaskState.Waiting) row = this.returned.popFront();
+    if (row < 0) {
+      row = this.fresh.shift();
+      while (row >= 0 && table.state(row) !== TaskState.Waiting) row = this.fresh.shift();
+    }
+    if (row >= 0 && --this.waiting === 0) this.clear();
+    return row;
+  }
+
+  /** Forgets queued rows (all of them already left Waiting). */
+  clear(): void {
+    this.returned.clear();
+    this.fresh.clear();
+  }
+
+  /** Scheduling order: higher priority, then lower job id, then older group. */
+  static before(a: TaskGroup, b: TaskGroup): boolean {
+    if (a.priority !== b.priority) return a.priority > b.priority;
+    if (a.jobId !== b.jobId) return a.jobId < b.jobId;
+    return a.seq < b.seq;
+  }
+}

@@ -1,0 +1,380 @@
+// Answers client requests (schema/client.fbs) on the control plane.
+import * as fb from 'flatbuffers';
+import {
+  ClientRequest,
+  ClientRequestT,
+  ClientResponseT,
+  ErrorResponseT,
+  IdSelectorT,
+  JobCancelResponseT,
+  JobInfoT,
+  JobsResponseT,
+  OkResponseT,
+  Request,
+  Response,
+  ServerInfoResponseT,
+  SubmitRequestT,
+  SubmitResponseT,
+  TaskFailureInfoT,
+  TaskInfoT,
+  TaskListRequestT,
+  TasksResponseT,
+  WorkerInfoT,
+  WorkersResponseT,
+  WorkerStopResponseT,
+  JobListRequestT,
+  JobInfoRequestT,
+  JobCancelRequestT,
+  JobWaitRequestT,
+  WorkerListRequestT,
+  WorkerInfoRequestT,
+  WorkerStopRequestT,
+  WorkerWaitRequestT,
+} from '../transport/generated/protocol.js';
+import {
+  descriptorsToT,
+  programFromT,
+  programToT,
+  rangesFromT,
+  rangesToT,
+  resourcesFromT,
+  resourcesToT,
+  str,
+} from '../transport/common-codec.js';
+import { UserError } from '../common/errors.js';
+import { expandIds, countIds } from '../common/id-range.js';
+import { TaskState, taskStateName } from '../core/task-state.js';
+import type { ControlPlane } from './control-plane.js';
+import type { Job, JobDescription } from './job.js';
+import { validatePlaceholders } from './submit-validation.js';
+
+export interface ServerFacts {
+  serverDir: string;
+  host: string;
+  clientPort: number;
+  workerPort: number;
+  version: string;
+  startTime: number;
+  /** Called after the reply to a stop request left. */
+  stop(): void;
+}
+
+const builder = new fb.Builder(1024);
+
+function encode(requestId: number, type: Response, body: ClientResponseT['response']): Uint8Array {
+  builder.clear();
+  builder.finish(new ClientResponseT(requestId, type, body).pack(builder));
+  return builder.asUint8Array().slice();
+}
+
+export class ClientService {
+  constructor(
+    private readonly cp: ControlPlane,
+    private readonly facts: ServerFacts,
+  ) {}
+
+  async handle(bytes: Uint8Array): Promise<Uint8Array> {
+    let req: ClientRequestT;
+    try {
+      req = ClientRequest.getRootAsClientRequest(new fb.ByteBuffer(bytes)).unpack();
+    } catch {
+      return encode(0, Response.ErrorResponse, new ErrorResponseT('malformed request'));
+    }
+    try {
+      const [type, body] = await this.dispatch(req);
+      const reply = encode(req.requestId, type, body);
+      if (req.requestType === Request.ServerStopRequest) setImmediate(() => this.facts.stop());
+      return reply;
+    } catch (e) {
+      const message = e instanceof UserError ? e.message : `internal error: ${(e as Error).message}`;
+      return encode(req.requestId, Response.ErrorResponse, new ErrorResponseT(message));
+    }
+  }
+
+  private async dispatch(req: ClientRequestT): Promise<[Response, ClientResponseT['response']]> {
+    const cp = this.cp;
+    switch (req.requestType) {
+      case Request.SubmitRequest: {
+        const id = await this.submit(req.request as SubmitRequestT);
+        return [Response.SubmitResponse, new SubmitResponseT(id)];
+      }
+      case Request.JobListRequest: {
+        const r = req.request as JobListRequestT;
+        const filter = new Set(r.filter.map((s) => s.toUpperCase()));
+        const jobs: JobInfoT[] = [];
+        for (const job of cp.jobs.values()) {
+          const info = this.jobSummary(job);
+          const state = str(info.state);
+          if (filter.size > 0 ? !filter.has(state) : !r.all && !(state === 'WAITING' || state === 'RUNNING' || state === 'OPENED'))
+            continue;
+          jobs.push(info);
+        }
+        return [Response.JobsResponse, new JobsResponseT(jobs)];
+      }
+      case Request.JobInfoRequest: {
+        const jobs = this.selectJobs((req.request as JobInfoRequestT).selector, true);
+        return [Response.JobsResponse, new JobsResponseT(jobs.map((j) => this.jobDetail(j)))];
+      }
+      case Request.JobCancelRequest: {
+        const jobs = this.selectJobs((req.request as JobCancelRequestT).selector, true);
+        const canceled: number[] = [];
+        const done: number[] = [];
+        for (const job of jobs) ((await cp.cancel(job)) ? canceled : done).push(job.id);
+        return [Response.JobCancelResponse, new JobCancelResponseT(canceled, done)];
+      }
+      case Request.JobWaitRequest: {
+        const jobs = this.selectJobs((req.request as JobWaitRequestT).selector, false);
+        await Promise.all(jobs.map((j) => j.whenDone()));
+        return [Response.JobsResponse, new JobsResponseT(jobs.map((j) => this.jobSummary(j)))];
+      }
+      case Request.TaskListRequest:
+        return [Response.TasksResponse, new TasksResponseT(this.tasks(req.request as TaskListRequestT))];
+      case Request.WorkerListRequest: {
+        const all = (req.request as WorkerListRequestT).all;
+        const list = [...cp.workers.values()].filter((w) => all || w.state === 'RUNNING');
+        return [Response.WorkersResponse, new WorkersResponseT(await this.workerInfos(list.map((w) => w.id)))];
+      }
+      case Request.WorkerInfoRequest: {
+        const ids = this.selectWorkers((req.request as WorkerInfoRequestT).selector, true);
+        return [Response.WorkersResponse, new WorkersResponseT(await this.workerInfos(ids))];
+      }
+      case Request.WorkerStopRequest: {
+        const ids = this.selectWorkers((req.request as WorkerStopRequestT).selector, false);
+        const res = new WorkerStopResponseT();
+        for (const id of ids) {
+          if (!cp.workers.has(id)) res.unknown.push(id);
+          else if (await cp.stopWorker(id)) res.stopped.push(id);
+          else res.alreadyStopped.push(id);
+        }
+        return [Response.WorkerStopResponse, res];
+      }
+      case Request.WorkerWaitRequest:
+        await cp.waitForWorkers((req.request as WorkerWaitRequestT).count);
+        return [Response.OkResponse, new OkResponseT()];
+      case Request.ServerInfoRequest:
+        return [Response.ServerInfoResponse, this.serverInfo()];
+      case Request.ServerStopRequest:
+        return [Response.OkResponse, new OkResponseT()];
+      default:
+        throw new UserError('unknown request');
+    }
+  }
+
+  private serverInfo(): ServerInfoResponseT {
+    const f = this.facts;
+    return new ServerInfoResponseT(
+      this.cp.serverUid,
+      f.serverDir,
+      f.host,
+      f.clientPort,
+      f.workerPort,
+      f.version,
+      process.pid,
+      f.startTime,
+    );
+  }
+
+  private async submit(r: SubmitRequestT): Promise<number> {
+    const program = programFromT(r.program);
+    if (program.args.length === 0) throw new UserError('no program to run was given');
+    validatePlaceholders(program);
+    const entries = r.entries;
+    let taskIds: Uint32Array;
+    let sorted = true;
+    const ranges = rangesFromT(r.array);
+    if (entries.length > 0) {
+      taskIds = new Uint32Array(entries.length);
+      for (let i = 0; i < taskIds.length; i++) taskIds[i] = i;
+    } else if (ranges.length > 0) {
+      if (countIds(ranges) === 0) throw new UserError('the array has no task ids');
+      taskIds = expandIds(ranges);
+    } else {
+      taskIds = new Uint32Array(1);
+    }
+    if (taskIds.length === 0) throw new UserError('the job has no tasks');
+    for (let i = 1; i < taskIds.length && sorted; i++) sorted = taskIds[i - 1]! < taskIds[i]!;
+    const maxFails = Number(r.maxFails);
+    const desc: JobDescription = {
+      name: str(r.name) || defaultName(program.args),
+      program,
+      resources: resourcesFromT(r.resources),
+      priority: r.priority,
+      maxFails: maxFails < 0 ? null : maxFails,
+      crashLimit: r.crashLimit,
+      timeLimit: r.timeLimitSecs,
+      timeRequest: r.timeRequestSecs,
+      submitDir: str(r.submitDir),
+      taskDir: r.taskDir,
+      pin: str(r.pin),
+      entries,
+      taskIdRanges: entries.length > 0 ? [{ start: 0, end: entries.length - 1, step: 1 }] : ranges.length ? ranges : [{ start: 0, end: 0, step: 1 }],
+    };
+    return this.cp.submit(desc, taskIds, sorted);
+  }
+
+  private selectJobs(sel: IdSelectorT | null, mustExist: boolean): Job[] {
+    const cp = this.cp;
+    const kind = str(sel?.kind) || 'all';
+    if (kind === 'all') return [...cp.jobs.values()];
+    if (kind === 'last') {
+      const job = cp.jobs.get(cp.lastJob);
+      if (!job) throw new UserError('No jobs were submitted yet');
+      return [job];
+    }
+    const ranges = rangesFromT(sel!.ranges);
+    const ids = expandIds(ranges);
+    const jobs: Job[] = [];
+    const missing: number[] = [];
+    for (const id of ids) {
+      const job = cp.jobs.get(id);
+      if (job) jobs.push(job);
+      else missing.push(id);
+    }
+    // A single id or an explicit list must exist; an open range may have gaps.
+    const explicit = ranges.every((r) => r.start === r.end);
+    if (mustExist && missing.length > 0 && (explicit || jobs.length === 0)) {
+      throw new UserError(`Job ${missing.join(', ')} not found`);
+    }
+    if (!mustExist && missing.length > 0 && explicit) throw new UserError(`Job ${missing.join(', ')} not found`);
+    return jobs;
+  }
+
+  private selectWorkers(sel: IdSelectorT | null, mustExist: boolean): number[] {
+    const cp = this.cp;
+    const kind = str(sel?.kind) || 'all';
+    if (kind === 'all') return [...cp.workers.values()].filter((w) => w.state === 'RUNNING').map((w) => w.id);
+    if (kind === 'last') {
+      const ids = [...cp.workers.keys()];
+      if (ids.length === 0) throw new UserError('No workers have connected yet');
+      return [Math.max(...ids)];
+    }
+    const ids = [...expandIds(rangesFromT(sel!.ranges))];
+    if (mustExist) {
+      const missing = ids.filter((id) => !cp.workers.has(id));
+      if (missing.length > 0) throw new UserError(`Worker ${missing.join(', ')} not found`);
+    }
+    return ids;
+  }
+
+  private jobSummary(job: Job): JobInfoT {
+    const counts = this.cp.countStates(job);
+    const info = new JobInfoT();
+    info.id = job.id;
+    info.name = job.description.name;
+    info.state = job.state(counts[TaskState.Running]!);
+    info.isOpen = job.isOpen;
+    info.taskCount = job.taskCount;
+    info.waiting = counts[TaskState.Waiting]! + counts[TaskState.Assigned]!;
+    info.running = counts[TaskState.Running]!;
+    info.finished = counts[TaskState.Finished]!;
+    info.failed = counts[TaskState.Failed]!;
+    info.canceled = counts[TaskState.Canceled]!;
+    return info;
+  }
+
+  private jobDetail(job: Job): JobInfoT {
+    const d = job.description;
+    const info = this.jobSummary(job);
+    info.taskIds = rangesToT(d.taskIdRanges);
+    info.program = programToT(d.program);
+    info.resources = resourcesToT(d.resources);
+    info.priority = d.priority;
+    info.maxFails = BigInt(d.maxFails ?? -1);
+    info.crashLimit = d.crashLimit;
+    info.timeLimitSecs = d.timeLimit;
+    info.timeRequestSecs = d.timeRequest;
+    info.submitDir = d.submitDir;
+    info.submitTime = job.submitTime;
+    info.startTime = job.startTime;
+    info.endTime = job.endTime;
+    info.entriesCount = d.entries.length;
+    const table = this.cp.table;
+    for (const s of job.segments) {
+      for (let i = 0; i < s.count; i++) {
+        const row = s.startRow + i;
+        if (table.state(row) !== TaskState.Failed) continue;
+        const worker = table.worker(row);
+        info.failures.push(new TaskFailureInfoT(s.taskIds[i]!, worker ? [worker] : [], this.cp.taskErrors.get(row) ?? ''));
+      }
+    }
+    return info;
+  }
+
+  private tasks(r: TaskListRequestT): TaskInfoT[] {
+    const jobs = this.selectJobs(r.jobs, true);
+    const taskSel = r.tasks && str(r.tasks.kind) === 'ids' ? expandIds(rangesFromT(r.tasks.ranges)) : null;
+    const states = new Set(r.states.map((s) => s.toUpperCase()));
+    const table = this.cp.table;
+    const out: TaskInfoT[] = [];
+    for (const job of jobs) {
+      const visit = (row: number, taskId: number) => {
+        const state = taskStateName(table.state(row));
+        if (states.size > 0 && !states.has(state)) return;
+        const worker = table.worker(row);
+        const w = worker ? this.cp.workers.get(worker) : undefined;
+        const t = new TaskInfoT();
+        t.jobId = job.id;
+        t.taskId = taskId;
+        t.state = state;
+        t.workers = worker ? [worker] : [];
+        t.hostnames = w ? [w.reg.hostname] : [];
+        t.instance = table.instance(row);
+        t.crashCount = table.crashCount(row);
+        t.startTime = table.startTime(row);
+        t.endTime = table.endTime(row);
+        t.error = this.cp.taskErrors.get(row) ?? '';
+        t.cwd = job.description.program.cwd;
+        t.stdout = job.description.program.stdout;
+        t.stderr = job.description.program.stderr;
+        out.push(t);
+      };
+      if (taskSel) {
+        for (const id of taskSel) {
+          const row = job.rowOf(id);
+          if (row >= 0) visit(row, id);
+        }
+      } else {
+        for (const s of job.segments) for (let i = 0; i < s.count; i++) visit(s.startRow + i, s.taskIds[i]!);
+      }
+    }
+    return out;
+  }
+
+  private async workerInfos(ids: number[]): Promise<WorkerInfoT[]> {
+    const loads = new Map((await this.cp.workerLoads()).map(([id, assigned, running]) => [id, { assigned, running }]));
+    const out: WorkerInfoT[] = [];
+    for (const id of ids) {
+      const w = this.cp.workers.get(id);
+      if (!w) continue;
+      const r = w.reg;
+      const load = loads.get(id);
+      out.push(
+        new WorkerInfoT(
+          id,
+          w.state,
+          r.hostname,
+          r.group,
+          w.startTime,
+          w.endTime,
+          0,
+          r.heartbeatSecs,
+          r.idleTimeoutSecs,
+          r.timeLimitSecs,
+          r.workDir,
+          r.manager,
+          r.managerJobId,
+          descriptorsToT(r.resources),
+          load?.running ?? 0,
+          load?.assigned ?? 0,
+          r.address,
+        ),
+      );
+    }
+    return out;
+  }
+}
+
+function defaultName(args: string[]): string {
+  const first = args[0] ?? 'job';
+  return first.split('/').pop() || first;
+}

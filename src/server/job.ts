@@ -1,0 +1,113 @@
+// A job as the control plane keeps it: its description and counters. Its
+// tasks live in the shared task table as one contiguous row segment per
+// submission; no per-task object exists here.
+import type { JobState, ProgramDescription, ResourceAmount } from '../client/types.js';
+import type { IdRange } from '../common/id-range.js';
+
+export interface JobSegment {
+  startRow: number;
+  count: number;
+  /** Task ids of the segment's rows, in row order. */
+  taskIds: Uint32Array;
+  /** True when taskIds are strictly increasing, so a lookup can bisect. */
+  sorted: boolean;
+}
+
+export interface JobDescription {
+  name: string;
+  program: ProgramDescription;
+  resources: ResourceAmount[];
+  priority: number;
+  maxFails: number | null;
+  crashLimit: number;
+  timeLimit: number;
+  timeRequest: number;
+  submitDir: string;
+  taskDir: boolean;
+  pin: string;
+  entries: string[];
+  taskIdRanges: IdRange[];
+}
+
+export class Job {
+  readonly segments: JobSegment[] = [];
+  taskCount = 0;
+  finished = 0;
+  failed = 0;
+  canceled = 0;
+  readonly submitTime = Date.now();
+  startTime = 0;
+  endTime = 0;
+  isOpen = false;
+  /** Resolved when every task has ended (and the job is not open). */
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    readonly id: number,
+    readonly description: JobDescription,
+  ) {}
+
+  get ended(): number {
+    return this.finished + this.failed + this.canceled;
+  }
+
+  get isDone(): boolean {
+    return !this.isOpen && this.ended >= this.taskCount;
+  }
+
+  addSegment(segment: JobSegment): void {
+    this.segments.push(segment);
+    this.taskCount += segment.count;
+  }
+
+  /** Row of a task id, or -1. */
+  rowOf(taskId: number): number {
+    for (const s of this.segments) {
+      const ids = s.taskIds;
+      if (s.sorted) {
+        let lo = 0;
+        let hi = ids.length - 1;
+        while (lo <= hi) {
+          const mid = (lo + hi) >>> 1;
+          const v = ids[mid]!;
+          if (v === taskId) return s.startRow + mid;
+          if (v < taskId) lo = mid + 1;
+          else hi = mid - 1;
+        }
+      } else {
+        const i = ids.indexOf(taskId);
+        if (i >= 0) return s.startRow + i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * HyperQueue's job state: running while any task runs or the job is part
+   * done; once every task ended, failed beats canceled beats finished.
+   */
+  state(running: number): JobState {
+    if (this.isDone) {
+      if (this.failed > 0) return 'FAILED';
+      if (this.canceled > 0) return 'CANCELED';
+      return 'FINISHED';
+    }
+    if (running > 0 || this.ended > 0) return 'RUNNING';
+    if (this.isOpen) return 'OPENED';
+    return 'WAITING';
+  }
+
+  whenDone(): Promise<void> {
+    if (this.isDone) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Call after counters change. */
+  checkDone(): void {
+    if (!this.isDone) return;
+    if (!this.endTime) this.endTime = Date.now();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,196 @@
+// The scheduler thread: owns every assignment decision. It drains task
+// progress from the I/O threads' rings, runs the scheduling core, and sends
+// assignment batches back to the I/O thread of each worker; every task state
+// change goes to the control plane as an event record.
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { TaskTable } from '../core/task-table.js';
+import { RingBuffer } from '../core/ring-buffer.js';
+import { Doorbell } from '../core/doorbell.js';
+import { RequestTable, ResourceRegistry } from '../core/resources.js';
+import { Scheduler, type SchedulerSink } from '../core/scheduler.js';
+import { exposeOn } from '../common/comlink-node.js';
+import { EVENT_WORDS, IoToScheduler, SchedulerToIo, SchedulerToMain } from './ring-kinds.js';
+import type { SchedulerApi, SchedulerInit } from './thread-api.js';
+
+const init = workerData as SchedulerInit;
+const table = TaskTable.attach(init.table);
+const fromIo = init.fromIo.map((b) => RingBuffer.attach(b));
+const toIo = init.toIo.map((b) => RingBuffer.attach(b));
+const ioBells = init.ioBells.map((b) => Doorbell.attach(b));
+const toMain = RingBuffer.attach(init.toMain);
+const mainBell = Doorbell.attach(init.mainBell);
+const ownBell = Doorbell.attach(init.ownBell);
+
+const workerIo = new Map<number, number>();
+
+/** Records waiting for room in a full ring: [ring index (-1 = main), kind, words]. */
+const pending: Array<[number, number, Uint32Array]> = [];
+const touchedIo = new Set<number>();
+const MAX_RECORD_TASKS = 8192;
+
+function pushRecord(target: number, kind: number, words: Uint32Array): void {
+  if (pending.length === 0) {
+    const ring = target < 0 ? toMain : toIo[target]!;
+    if (ring.tryPush(kind, words)) {
+      if (target >= 0) touchedIo.add(target);
+      return;
+    }
+  }
+  pending.push([target, kind, words]);
+}
+
+function flushPending(): void {
+  while (pending.length > 0) {
+    const [target, kind, words] = pending[0]!;
+    const ring = target < 0 ? toMain : toIo[target]!;
+    if (!ring.tryPush(kind, words)) break;
+    if (target >= 0) touchedIo.add(target);
+    pending.shift();
+  }
+}
+
+// Task events are gathered for a whole scheduling round and sent as one record.
+let events = new Uint32Array(EVENT_WORDS * 4096);
+let eventCount = 0;
+
+function flushEvents(): void {
+  let sent = 0;
+  while (sent < eventCount) {
+    const n = Math.min(eventCount - sent, MAX_RECORD_TASKS);
+    pushRecord(-1, SchedulerToMain.Events, events.slice(sent * EVENT_WORDS, (sent + n) * EVENT_WORDS));
+    sent += n;
+  }
+  eventCount = 0;
+}
+
+const sink: SchedulerSink = {
+  assign(workerId, rows, count) {
+    const io = workerIo.get(workerId);
+    if (io === undefined) return;
+    for (let start = 0; start < count; start += MAX_RECORD_TASKS) {
+      const n = Math.min(count - start, MAX_RECORD_TASKS);
+      const words = new Uint32Array(1 + n * 4);
+      words[0] = workerId;
+      for (let i = 0; i < n; i++) {
+        const row = rows[start + i]!;
+        const at = 1 + i * 4;
+        words[at] = row;
+        words[at + 1] = table.instance(row);
+        words[at + 2] = table.job(row);
+        words[at + 3] = table.taskId(row);
+      }
+      pushRecord(io, SchedulerToIo.Assign, words);
+    }
+  },
+  cancel(workerId, rows, count) {
+    const io = workerIo.get(workerId);
+    if (io === undefined || count === 0) return;
+    const words = new Uint32Array(1 + count * 2);
+    words[0] = workerId;
+    for (let i = 0; i < count; i++) {
+      words[1 + i * 2] = rows[i]!;
+      words[2 + i * 2] = table.instance(rows[i]!);
+    }
+    pushRecord(io, SchedulerToIo.Cancel, words);
+  },
+  event(kind, row, workerId, reason) {
+    if ((eventCount + 1) * EVENT_WORDS > events.length) {
+      const grown = new Uint32Array(events.length * 2);
+      grown.set(events);
+      events = grown;
+    }
+    const at = eventCount * EVENT_WORDS;
+    events[at] = kind;
+    events[at + 1] = row;
+    events[at + 2] = workerId;
+    events[at + 3] = reason;
+    eventCount++;
+  },
+};
+
+const registry = new ResourceRegistry();
+const requests = new RequestTable(registry);
+const scheduler = new Scheduler(table, registry, requests, sink);
+const jobRequests = new Map<number, number>();
+
+function drainIo(): void {
+  const now = Date.now();
+  for (const ring of fromIo) {
+    ring.drain((kind, data, offset, words) => {
+      const end = offset + words;
+      if (kind === IoToScheduler.Started) {
+        for (let i = offset; i < end; i += 2) scheduler.taskStarted(data[i]! >>> 0, data[i + 1]! >>> 0, now);
+      } else if (kind === IoToScheduler.Finished) {
+        for (let i = offset; i < end; i += 2) scheduler.taskFinished(data[i]! >>> 0, data[i + 1]! >>> 0, now);
+      } else if (kind === IoToScheduler.Failed) {
+        for (let i = offset; i < end; i += 2) scheduler.taskFailed(data[i]! >>> 0, data[i + 1]! >>> 0, now);
+      }
+    });
+  }
+}
+
+function round(): void {
+  drainIo();
+  scheduler.schedule(Date.now());
+  flushEvents();
+  flushPending();
+  for (const io of touchedIo) ioBells[io]!.ring();
+  touchedIo.clear();
+  mainBell.ring();
+}
+
+let running = true;
+
+async function loop(): Promise<void> {
+  while (running) {
+    const seen = ownBell.value;
+    round();
+    // With records waiting for room, poll; otherwise sleep until rung.
+    await ownBell.waitAsync(seen, pending.length > 0 ? 1 : undefined);
+  }
+}
+
+const api: SchedulerApi = {
+  addJob(jobId, opts) {
+    const request = requests.add(opts.request);
+    jobRequests.set(jobId, request);
+    scheduler.addJob(jobId, { priority: opts.priority, request, crashLimit: opts.crashLimit });
+    return request;
+  },
+  submit(jobId, startRow, count, newChunks) {
+    if (newChunks.length) table.addChunks(newChunks);
+    scheduler.submit(jobId, startRow, count);
+    ownBell.ring();
+  },
+  cancelJob(jobId) {
+    drainIo();
+    scheduler.cancelJob(jobId);
+    ownBell.ring();
+  },
+  addWorker(workerId, io, capacity, prefetch) {
+    workerIo.set(workerId, io);
+    scheduler.addWorker(workerId, capacity, prefetch);
+    ownBell.ring();
+  },
+  removeWorker(workerId, crashed) {
+    drainIo();
+    scheduler.removeWorker(workerId, crashed);
+    workerIo.delete(workerId);
+    ownBell.ring();
+  },
+  workerLoads() {
+    const out: Array<[number, number, number]> = [];
+    for (const id of workerIo.keys()) {
+      const load = scheduler.workerLoad(id);
+      out.push([id, load.assigned, load.running]);
+    }
+    return out;
+  },
+  stop() {
+    running = false;
+    ownBell.ring();
+  },
+};
+
+exposeOn(api, init.apiPort as MessagePort);
+void loop();

@@ -1,0 +1,49 @@
+// Bulk access to flatbuffers vectors of structs made only of 32-bit fields
+// (TaskRef, TaskAssignment): one copy into a Uint32Array instead of an
+// accessor call per field, and writing from a Uint32Array the same way.
+import * as fb from 'flatbuffers';
+
+interface TableLike {
+  bb: fb.ByteBuffer | null;
+  bb_pos: number;
+}
+
+/**
+ * Copies the struct vector at the given vtable slot of a table into a fresh
+ * Uint32Array (little-endian, as flatbuffers stores it). Returns an empty
+ * array when the field is absent.
+ */
+export function readStructWords(table: TableLike, vtableSlot: number, wordsPerStruct: number): Uint32Array {
+  const bb = table.bb!;
+  const offset = bb.__offset(table.bb_pos, vtableSlot);
+  if (!offset) return new Uint32Array(0);
+  const start = bb.__vector(table.bb_pos + offset);
+  const length = bb.__vector_len(table.bb_pos + offset);
+  const words = length * wordsPerStruct;
+  const bytes = bb.bytes();
+  const out = new Uint32Array(words);
+  new Uint8Array(out.buffer).set(bytes.subarray(start, start + words * 4));
+  return out;
+}
+
+/**
+ * Writes `count` structs of `wordsPerStruct` uint32 fields taken from
+ * `words` (struct i at words[i * wordsPerStruct ...]) as a vector; returns
+ * its offset for the table's add-field call.
+ */
+export function writeStructWords(
+  builder: fb.Builder,
+  words: Uint32Array | Int32Array,
+  count: number,
+  wordsPerStruct: number,
+): fb.Offset {
+  const size = wordsPerStruct * 4;
+  builder.startVector(size, count, 4);
+  // The builder writes back to front: last struct first, last field first.
+  for (let i = count - 1; i >= 0; i--) {
+    builder.prep(4, size);
+    const base = i * wordsPerStruct;
+    for (let f = wordsPerStruct - 1; f >= 0; f--) builder.writeInt32(words[base + f] | 0);
+  }
+  return builder.endVector();
+}

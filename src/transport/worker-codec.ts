@@ -1,0 +1,143 @@
+// Encoding of the messages between the server and its workers
+// (schema/worker.fbs). Task batches go through typed arrays, never one object
+// per task.
+import * as fb from 'flatbuffers';
+import {
+  AssignTasks,
+  CancelTasks,
+  Heartbeat,
+  ServerPayload,
+  ServerToWorker,
+  StopWorker,
+  TaskFailure,
+  TaskUpdates,
+  WorkerMessage,
+  WorkerPayload,
+  WorkerRegistered,
+  WorkerRegisterT,
+  WorkerStopping,
+  JobDefinitionT,
+} from './generated/protocol.js';
+import { readStructWords, writeStructWords } from './struct-vector.js';
+
+/** Words per TaskAssignment struct: row, instance, job, task. */
+export const ASSIGNMENT_WORDS = 4;
+/** Words per TaskRef struct: row, instance. */
+export const TASK_REF_WORDS = 2;
+
+const builder = new fb.Builder(1 << 16);
+
+function finish(offset: fb.Offset): Uint8Array {
+  builder.finish(offset);
+  const out = builder.asUint8Array().slice();
+  builder.clear();
+  return out;
+}
+
+function serverMessage(type: ServerPayload, payload: fb.Offset): Uint8Array {
+  return finish(ServerToWorker.createServerToWorker(builder, type, payload));
+}
+
+function workerMessage(type: WorkerPayload, payload: fb.Offset): Uint8Array {
+  return finish(WorkerMessage.createWorkerMessage(builder, type, payload));
+}
+
+// ---- server -> worker ----
+
+export function encodeRegistered(workerId: number, serverUid: string, idleTimeoutSecs: number): Uint8Array {
+  const uid = builder.createString(serverUid);
+  return serverMessage(
+    ServerPayload.WorkerRegistered,
+    WorkerRegistered.createWorkerRegistered(builder, workerId, uid, idleTimeoutSecs),
+  );
+}
+
+export function encodeJobDefinition(def: JobDefinitionT): Uint8Array {
+  return serverMessage(ServerPayload.JobDefinition, def.pack(builder));
+}
+
+/** `words` holds `count` assignments of ASSIGNMENT_WORDS each. */
+export function encodeAssign(words: Uint32Array, count: number): Uint8Array {
+  const tasks = writeStructWords(builder, words, count, ASSIGNMENT_WORDS);
+  return serverMessage(ServerPayload.AssignTasks, AssignTasks.createAssignTasks(builder, tasks));
+}
+
+/** `words` holds `count` task refs of TASK_REF_WORDS each. */
+export function encodeCancel(words: Uint32Array, count: number): Uint8Array {
+  const tasks = writeStructWords(builder, words, count, TASK_REF_WORDS);
+  return serverMessage(ServerPayload.CancelTasks, CancelTasks.createCancelTasks(builder, tasks));
+}
+
+export function encodeStop(reason: string): Uint8Array {
+  const text = builder.createString(reason);
+  return serverMessage(ServerPayload.StopWorker, StopWorker.createStopWorker(builder, text));
+}
+
+export function decodeServerMessage(bytes: Uint8Array): ServerToWorker {
+  return ServerToWorker.getRootAsServerToWorker(new fb.ByteBuffer(bytes));
+}
+
+export function assignmentWords(msg: AssignTasks): Uint32Array {
+  return readStructWords(msg as never, 4, ASSIGNMENT_WORDS);
+}
+
+export function cancelWords(msg: CancelTasks): Uint32Array {
+  return readStructWords(msg as never, 4, TASK_REF_WORDS);
+}
+
+// ---- worker -> server ----
+
+export function encodeRegister(reg: WorkerRegisterT): Uint8Array {
+  return workerMessage(WorkerPayload.WorkerRegister, reg.pack(builder));
+}
+
+export interface FailureRecord {
+  row: number;
+  instance: number;
+  error: string;
+}
+
+export function encodeUpdates(
+  started: Uint32Array,
+  startedCount: number,
+  finished: Uint32Array,
+  finishedCount: number,
+  failed: readonly FailureRecord[],
+): Uint8Array {
+  let failedVec = 0;
+  if (failed.length > 0) {
+    const offsets = failed.map((f) =>
+      TaskFailure.createTaskFailure(builder, f.row, f.instance, builder.createString(f.error)),
+    );
+    failedVec = TaskUpdates.createFailedVector(builder, offsets);
+  }
+  const startedVec = startedCount > 0 ? writeStructWords(builder, started, startedCount, TASK_REF_WORDS) : 0;
+  const finishedVec = finishedCount > 0 ? writeStructWords(builder, finished, finishedCount, TASK_REF_WORDS) : 0;
+  TaskUpdates.startTaskUpdates(builder);
+  if (startedVec) TaskUpdates.addStarted(builder, startedVec);
+  if (finishedVec) TaskUpdates.addFinished(builder, finishedVec);
+  if (failedVec) TaskUpdates.addFailed(builder, failedVec);
+  return workerMessage(WorkerPayload.TaskUpdates, TaskUpdates.endTaskUpdates(builder));
+}
+
+export function encodeHeartbeat(): Uint8Array {
+  Heartbeat.startHeartbeat(builder);
+  return workerMessage(WorkerPayload.Heartbeat, Heartbeat.endHeartbeat(builder));
+}
+
+export function encodeStopping(reason: string): Uint8Array {
+  const text = builder.createString(reason);
+  return workerMessage(WorkerPayload.WorkerStopping, WorkerStopping.createWorkerStopping(builder, text));
+}
+
+export function decodeWorkerMessage(bytes: Uint8Array): WorkerMessage {
+  return WorkerMessage.getRootAsWorkerMessage(new fb.ByteBuffer(bytes));
+}
+
+export function startedWords(msg: TaskUpdates): Uint32Array {
+  return readStructWords(msg as never, 4, TASK_REF_WORDS);
+}
+
+export function finishedWords(msg: TaskUpdates): Uint32Array {
+  return readStructWords(msg as never, 6, TASK_REF_WORDS);
+}
