@@ -100,8 +100,9 @@ async function main(): Promise<void> {
   const argv = splitSubmitArgv(process.argv.slice(2));
   await build(argv).parseAsync();
   process.exitCode = exitCode;
-  // Nothing may keep a finished command alive (a server keeps itself alive).
-  if (!argv.includes('start')) setImmediate(() => process.exit(exitCode));
+  // Long-running commands (server, worker) return only when they are done:
+  // nothing left may keep the process alive after that.
+  setImmediate(() => process.exit(exitCode));
 }
 
 main().catch((e: Error) => {

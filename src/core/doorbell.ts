@@ -33,7 +33,11 @@ export class Doorbell {
     return Atomics.load(this.counter, 0);
   }
 
-  /** Resolves once the value differs from `seen` (at once if it already does) or after `timeoutMs`. */
+  /**
+   * Resolves once the value differs from `seen` (at once if it already does) or
+   * after `timeoutMs`. A pending wait does not keep the event loop alive: the
+   * thread needs something else (a message port, a timer) to stay up.
+   */
   waitAsync(seen: number, timeoutMs?: number): Promise<void> {
     const result = Atomics.waitAsync(this.counter, 0, seen, timeoutMs);
     if (!result.async) return Promise.resolve();

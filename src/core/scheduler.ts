@@ -146,20 +146,25 @@ export class Scheduler {
       throw new RangeError(`task rows [${startRow}, ${end}) are outside the table`);
     }
     if (count === 0) return;
-    this.ensureRows(end);
-    job.ranges.push(startRow, count);
-    // Split into runs of equal request; usually the whole range is one run.
+    // Split into runs of equal request (usually one run), checking every request before changing anything.
     const table = this.table;
+    const runs: number[] = []; // (start, end, request) triples
     let runStart = startRow;
     let request = table.request(startRow);
     for (let row = startRow + 1; row <= end; row++) {
       const next = row < end ? table.request(row) : -1;
       if (next === request) continue;
-      const group = job.group(request, this.nextGroupSeq);
-      group.addFresh(runStart, row);
-      this.markReady(group);
+      this.requests.get(request); // throws on an unknown request id
+      runs.push(runStart, row, request);
       runStart = row;
       request = next;
+    }
+    this.ensureRows(end);
+    job.ranges.push(startRow, count);
+    for (let i = 0; i < runs.length; i += 3) {
+      const group = job.group(runs[i + 2], this.nextGroupSeq);
+      group.addFresh(runs[i], runs[i + 1]);
+      this.markReady(group);
     }
     this.waiting += count;
   }
@@ -175,7 +180,7 @@ export class Scheduler {
     this.flushCancels();
   }
 
-  /** Cancels single tasks (rows); finished ones are left alone. */
+  /** Cancels single tasks (submitted rows); finished ones are left alone. */
   cancelTasks(rows: Uint32Array, nowMs = Date.now()): void {
     const length = this.table.length;
     for (const row of rows) {
@@ -217,7 +222,12 @@ export class Scheduler {
 
   // -------------------------------------------------------------- placement
 
-  /** Places waiting tasks on workers; see the class comment for the rule. */
+  /**
+   * Places waiting tasks on workers; see the class comment for the rule.
+   * Assignments (and their Assigned events) go to `sink`, by default the
+   * constructor's. Placement does not depend on the time yet; `_nowMs` is
+   * part of the call so time-based requests need no signature change.
+   */
   schedule(_nowMs: number, sink: SchedulerSink = this.sink): void {
     const workers = this.workerOrder;
     const open = this.open;

@@ -1,10 +1,10 @@
 // Runs one task as a process in its own process group, with its output in
 // files, and reports how it ended.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolveTaskPaths } from '../common/placeholders.js';
 import type { ProgramDescription } from '../client/types.js';
+import type { Launcher } from './launcher.js';
 
 export interface TaskLaunch {
   jobId: number;
@@ -21,6 +21,7 @@ export interface TaskLaunch {
 
 export type TaskOutcome = { ok: true } | { ok: false; error: string };
 
+/** Directories already created, so that each costs one mkdir per worker. */
 const madeDirs = new Set<string>();
 
 function ensureDir(dir: string): void {
@@ -29,31 +30,25 @@ function ensureDir(dir: string): void {
   madeDirs.add(dir);
 }
 
-function openOutput(file: string | null): number | 'ignore' {
-  if (file === null) return 'ignore';
-  ensureDir(path.dirname(file));
-  return fs.openSync(file, 'w');
-}
-
 export class TaskProcess {
-  private child: ChildProcess | null = null;
-  private killed = false;
+  private pid = 0;
+  private ended = false;
+  private killRequested = false;
+  private timedOut = false;
   private timer: NodeJS.Timeout | null = null;
 
   /** Starts the task; `done` is called exactly once. */
-  constructor(launch: TaskLaunch, done: (outcome: TaskOutcome) => void) {
+  constructor(launcher: Launcher, launch: TaskLaunch, done: (outcome: TaskOutcome) => void) {
     const p = launch.program;
-    let outFd: number | 'ignore' = 'ignore';
-    let errFd: number | 'ignore' = 'ignore';
-    let settled = false;
     const finish = (outcome: TaskOutcome) => {
-      if (settled) return;
-      settled = true;
+      if (this.ended) return;
+      this.ended = true;
       if (this.timer) clearTimeout(this.timer);
       done(outcome);
     };
+    let paths;
     try {
-      const paths = resolveTaskPaths(
+      paths = resolveTaskPaths(
         { cwd: p.cwd || '%{SUBMIT_DIR}', stdout: p.stdout || null, stderr: p.stderr || null },
         {
           jobId: launch.jobId,
@@ -64,51 +59,54 @@ export class TaskProcess {
         },
       );
       ensureDir(paths.cwd);
-      outFd = openOutput(paths.stdout);
-      errFd = paths.stderr !== null && paths.stderr === paths.stdout ? outFd : openOutput(paths.stderr);
-      const child = spawn(p.args[0]!, p.args.slice(1), {
-        cwd: paths.cwd,
-        env: { ...process.env, ...p.env, ...launch.env },
-        stdio: ['ignore', outFd, errFd],
-        detached: true,
-      });
-      this.child = child;
-      child.on('error', (e: NodeJS.ErrnoException) => {
-        finish({ ok: false, error: `Cannot execute "${p.args[0]}": ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}` });
-      });
-      child.on('exit', (code, signal) => {
-        if (this.killed === true && this.timedOut) finish({ ok: false, error: 'Time limit reached' });
-        else if (code === 0) finish({ ok: true });
-        else if (signal) finish({ ok: false, error: `Program terminated by signal ${signal}` });
-        else finish({ ok: false, error: `Program terminated with exit code ${code}` });
-      });
-      if (launch.timeLimit > 0) {
-        this.timer = setTimeout(() => {
-          this.timedOut = true;
-          this.kill();
-        }, launch.timeLimit * 1000);
-      }
+      if (paths.stdout) ensureDir(path.dirname(paths.stdout));
+      if (paths.stderr) ensureDir(path.dirname(paths.stderr));
     } catch (e) {
-      finish({ ok: false, error: `Cannot start task: ${(e as Error).message}` });
-    } finally {
-      // The child holds its own copies of the descriptors.
-      if (typeof outFd === 'number') fs.closeSync(outFd);
-      if (typeof errFd === 'number' && errFd !== outFd) fs.closeSync(errFd);
+      queueMicrotask(() => finish({ ok: false, error: `Cannot prepare the task: ${(e as Error).message}` }));
+      return;
+    }
+    launcher.spawn(
+      {
+        args: p.args,
+        cwd: paths.cwd,
+        stdout: paths.stdout,
+        stderr: paths.stderr !== null && paths.stderr === paths.stdout ? 'stdout' : paths.stderr,
+        env: { ...p.env, ...launch.env },
+      },
+      {
+        started: (pid) => {
+          this.pid = pid;
+          if (this.killRequested) this.kill();
+        },
+        ended: (result) => {
+          if ('error' in result) finish({ ok: false, error: `Cannot execute "${p.args.join(' ')}": ${result.error}` });
+          else if (this.timedOut) finish({ ok: false, error: 'Time limit reached' });
+          else if (result.code === 0) finish({ ok: true });
+          else if (result.signal) finish({ ok: false, error: `Program terminated by signal ${result.signal}` });
+          else finish({ ok: false, error: `Program terminated with exit code ${result.code}` });
+        },
+      },
+    );
+    if (launch.timeLimit > 0) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        this.kill();
+      }, launch.timeLimit * 1000);
     }
   }
 
-  private timedOut = false;
-
   /** Ends the whole process group: SIGTERM, then SIGKILL if it lingers. */
   kill(): void {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-    this.killed = true;
-    const pid = child.pid;
+    if (this.ended) return;
+    if (!this.pid) {
+      this.killRequested = true;
+      return;
+    }
+    const pid = this.pid;
     try {
       process.kill(-pid, 'SIGTERM');
     } catch {
-      /* already gone */
+      return; // already gone
     }
     const force = setTimeout(() => {
       try {
@@ -118,6 +116,5 @@ export class TaskProcess {
       }
     }, 2000);
     force.unref();
-    child.once('exit', () => clearTimeout(force));
   }
 }

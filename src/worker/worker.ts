@@ -32,6 +32,7 @@ import { VERSION } from '../common/version.js';
 import type { ProgramDescription, WorkerResource } from '../client/types.js';
 import { FreeResources, type Allocation, type TaskRequest } from './free-resources.js';
 import { TaskProcess } from './task-process.js';
+import { createLauncher } from './launcher.js';
 import { TaskQueue } from './task-queue.js';
 
 export interface WorkerOptions {
@@ -73,6 +74,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   const cpuCount = opts.resources.find((r) => r.name === 'cpus')?.groups.flat().length ?? 1;
 
   const pool = new FreeResources(opts.resources);
+  const launcher = createLauncher();
   const jobs = new Map<number, JobInfo>();
   const queue = new TaskQueue();
   const running = new Map<number, Running>();
@@ -158,6 +160,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
       if (name !== 'cpus') env[`HQ_RESOURCE_VALUES_${name.replace(/\W/g, '_')}`] = indices.join(',');
     }
     entry.process = new TaskProcess(
+      launcher,
       {
         jobId: job,
         taskId: task,
@@ -229,6 +232,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
     clearInterval(idleTimer);
     if (timeLimitTimer) clearTimeout(timeLimitTimer);
     killAll();
+    launcher.close();
     if (notify) {
       flush();
       socket.send(encodeStopping(reason));

@@ -11,7 +11,7 @@ import type {
   WorkerDetail,
   WorkerResource,
 } from '../../client/types.js';
-import { colorize } from './ansi.js';
+import { colorize, type AnsiColor } from './ansi.js';
 import { formatLocalTime, formatRfc3339, formatUtcRounded, formatUtcTruncated } from './datetimes.js';
 import { formatDurationMs, formatDurationSeconds, humanDuration } from './durations.js';
 import { formatIdRanges } from './id-ranges.js';
@@ -216,7 +216,7 @@ export class CliOutput implements Output {
 
   jobWaitResult(result: JobWaitResult): void {
     for (const job of result.jobs ?? []) this.failedTaskSummary(job);
-    const outcomes: Array<readonly [number, string, Parameters<typeof colorize>[1]]> = [
+    const outcomes: Array<readonly [number, string, AnsiColor]> = [
       [result.finished, 'finished', 'green'],
       [result.failed, 'failed', 'red'],
       [result.canceled, 'canceled', 'magenta'],

@@ -1,0 +1,45 @@
+// Memory and CPU figures of a running process, read from Linux /proc.
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+/** A `VmXXX:  1234 kB` line of /proc/<pid>/status, in bytes. */
+function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+  if (!match) throw new Error(`/proc/${pid}/status has no ${field} line`);
+  return Number(match[1]) * 1024;
+}
+
+/** Peak resident memory of the process so far. */
+export function peakRssBytes(pid: number): number {
+  return statusBytes(pid, 'VmHWM');
+}
+
+/** Current resident memory of the process. */
+export function rssBytes(pid: number): number {
+  return statusBytes(pid, 'VmRSS');
+}
+
+let ticksPerSecond: number | undefined;
+
+function clockTicksPerSecond(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100; // what Linux uses on every common architecture
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** User + system CPU time of all threads of the process so far, in milliseconds. */
+export function cpuMilliseconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces and parentheses; fields after it are plain.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state), so utime (field 14) and stime (field 15) are at 11 and 12.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  if (!Number.isFinite(ticks)) throw new Error(`cannot read CPU times from /proc/${pid}/stat`);
+  return (ticks * 1000) / clockTicksPerSecond();
+}

@@ -1,0 +1,164 @@
+// Starting task processes. The native launcher (native/launcher.c, built at
+// install) starts them with posix_spawn from a small helper process, which
+// stays cheap however large the worker's heap grows; Node's child_process
+// forks the worker itself and serves as the fallback.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { log } from '../common/log.js';
+
+export interface SpawnRequest {
+  args: string[];
+  cwd: string;
+  /** File path, or null for /dev/null. */
+  stdout: string | null;
+  /** File path, null for /dev/null, or 'stdout' to share the stdout file. */
+  stderr: string | null | 'stdout';
+  /** Added to (and overriding) the worker's environment. */
+  env: Record<string, string>;
+}
+
+export type SpawnResult = { code: number; signal: null } | { code: null; signal: string } | { error: string };
+
+export interface SpawnHandlers {
+  started(pid: number): void;
+  ended(result: SpawnResult): void;
+}
+
+export interface Launcher {
+  readonly kind: 'native' | 'node';
+  spawn(req: SpawnRequest, handlers: SpawnHandlers): void;
+  close(): void;
+}
+
+const NATIVE_PATH = fileURLToPath(new URL('../../hq-launcher', import.meta.url));
+
+/** The native launcher when it was built (and not disabled by HQ_LAUNCHER=node), else Node's. */
+export function createLauncher(): Launcher {
+  if (process.env.HQ_LAUNCHER !== 'node' && fs.existsSync(NATIVE_PATH)) return new NativeLauncher(NATIVE_PATH);
+  return new NodeLauncher();
+}
+
+function signalName(signal: number): string {
+  for (const [name, value] of Object.entries(os.constants.signals)) if (value === signal) return name;
+  return `signal ${signal}`;
+}
+
+function errnoText(errno: number): string {
+  for (const [name, value] of Object.entries(os.constants.errno)) {
+    if (value === errno) return name === 'ENOENT' ? 'No such file or directory' : name === 'EACCES' ? 'Permission denied' : name;
+  }
+  return `errno ${errno}`;
+}
+
+class NativeLauncher implements Launcher {
+  readonly kind = 'native' as const;
+  private readonly child: ChildProcess;
+  private readonly handlers = new Map<number, SpawnHandlers>();
+  private nextId = 1;
+  private rest: Buffer = Buffer.alloc(0);
+  private dead = false;
+
+  constructor(path: string) {
+    this.child = spawn(path, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.child.on('exit', () => this.onExit());
+    this.child.on('error', () => this.onExit());
+    this.child.stdin!.on('error', () => this.onExit());
+  }
+
+  spawn(req: SpawnRequest, handlers: SpawnHandlers): void {
+    if (this.dead) {
+      handlers.ended({ error: 'the task launcher has stopped' });
+      return;
+    }
+    const id = this.nextId++;
+    this.handlers.set(id, handlers);
+    const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
+    const stderr = req.stderr === 'stdout' ? '\x01' : (req.stderr ?? '');
+    const strings = [req.cwd, req.stdout ?? '', stderr, ...req.args, ...env].join('\0') + '\0';
+    const body = Buffer.from(strings, 'utf8');
+    const msg = Buffer.allocUnsafe(16 + body.length);
+    msg.writeUInt32LE(12 + body.length, 0);
+    msg.writeUInt32LE(id, 4);
+    msg.writeUInt32LE(req.args.length, 8);
+    msg.writeUInt32LE(env.length, 12);
+    body.copy(msg, 16);
+    this.child.stdin!.write(msg);
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    const data = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    let off = 0;
+    for (; off + 12 <= data.length; off += 12) {
+      const id = data.readUInt32LE(off);
+      const kind = data.readUInt32LE(off + 4);
+      const value = data.readInt32LE(off + 8);
+      const h = this.handlers.get(id);
+      if (!h) continue;
+      if (kind === 0) {
+        h.started(value);
+        continue;
+      }
+      this.handlers.delete(id);
+      if (kind === 1) h.ended({ code: value, signal: null });
+      else if (kind === 2) h.ended({ code: null, signal: signalName(value) });
+      else h.ended({ error: errnoText(value) });
+    }
+    this.rest = data.subarray(off);
+  }
+
+  private onExit(): void {
+    if (this.dead) return;
+    this.dead = true;
+    if (this.handlers.size > 0) log.error('the task launcher ended unexpectedly');
+    for (const h of this.handlers.values()) h.ended({ error: 'the task launcher ended unexpectedly' });
+    this.handlers.clear();
+  }
+}
+
+class NodeLauncher implements Launcher {
+  readonly kind = 'node' as const;
+
+  spawn(req: SpawnRequest, handlers: SpawnHandlers): void {
+    let out: number | 'ignore' = 'ignore';
+    let err: number | 'ignore' = 'ignore';
+    let child: ChildProcess;
+    try {
+      if (req.stdout) out = fs.openSync(req.stdout, 'w');
+      if (req.stderr === 'stdout') err = out;
+      else if (req.stderr) err = fs.openSync(req.stderr, 'w');
+      child = spawn(req.args[0]!, req.args.slice(1), {
+        cwd: req.cwd,
+        env: { ...process.env, ...req.env },
+        stdio: ['ignore', out, err],
+        detached: true,
+      });
+    } catch (e) {
+      handlers.ended({ error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+      return;
+    } finally {
+      if (typeof out === 'number') fs.closeSync(out);
+      if (typeof err === 'number' && err !== out) fs.closeSync(err);
+    }
+    let done = false;
+    child.on('spawn', () => handlers.started(child.pid!));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (done) return;
+      done = true;
+      handlers.ended({ error: e.code === 'ENOENT' ? 'No such file or directory' : e.message });
+    });
+    child.on('exit', (code, signal) => {
+      if (done) return;
+      done = true;
+      handlers.ended(signal ? { code: null, signal } : { code: code ?? 0, signal: null });
+    });
+  }
+
+  close(): void {}
+}

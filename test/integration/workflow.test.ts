@@ -1,0 +1,45 @@
+// The workflow of HyperQueue's quick start, on real processes: start a
+// server and a worker, submit a task array, wait for it, read its outputs,
+// stop the server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Cluster, lines, oneLineError } from '../support/cluster.js';
+
+test('a 1000-task array runs to the end and the server stops with its workers', async (t) => {
+  const c = await Cluster.start({ workers: [{ cpus: 2 }] });
+  t.after(() => c.stop());
+  await c.hqOk(['worker', 'wait', '1']);
+
+  const work = c.mkdir('work');
+  const submitted = await c.hqOk(['submit', '--array', '1-1000', '--', 'bash', '-c', 'echo $HQ_JOB_ID-$HQ_TASK_ID'], {
+    cwd: work,
+  });
+  assert.match(submitted, /job ID: 1\b/);
+
+  const waited = await c.hq(['job', 'wait', 'all']);
+  assert.equal(waited.code, 0, waited.stderr);
+
+  const table = await c.hqOk(['job', 'list', '--all']);
+  const row = lines(table).find((l) => /^\|\s*1\s*\|/.test(l));
+  assert.ok(row, `job 1 missing from:\n${table}`);
+  assert.match(row, /\|\s*FINISHED\s*\|\s*1000\s*\|/);
+
+  const outDir = path.join(work, 'job-1');
+  for (let id = 1; id <= 1000; id++) {
+    assert.equal(fs.readFileSync(path.join(outDir, `${id}.stdout`), 'utf8'), `1-${id}\n`, `task ${id}`);
+    assert.equal(fs.readFileSync(path.join(outDir, `${id}.stderr`), 'utf8'), '', `task ${id}`);
+  }
+  assert.equal(fs.readdirSync(outDir).length, 2000);
+
+  const stop = await c.hq(['server', 'stop']);
+  assert.equal(stop.code, 0, stop.stderr);
+  const serverExit = await c.server.waitExit();
+  assert.equal(serverExit.code, 0, c.server.log());
+  const workerExit = await c.workers[0]!.waitExit();
+  assert.equal(workerExit.code, 0, c.workers[0]!.log());
+
+  const info = await c.hq(['server', 'info']);
+  assert.match(oneLineError(info), /No server is running/);
+});
