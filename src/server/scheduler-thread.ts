@@ -132,11 +132,12 @@ function drainIo(): void {
 function round(): void {
   drainIo();
   scheduler.schedule(Date.now());
+  const hadEvents = eventCount > 0;
   flushEvents();
   flushPending();
   for (const io of touchedIo) ioBells[io]!.ring();
   touchedIo.clear();
-  mainBell.ring();
+  if (hadEvents) mainBell.ring();
 }
 
 let running = true;

@@ -32,12 +32,19 @@ export interface Launcher {
   close(): void;
 }
 
-const NATIVE_PATH = fileURLToPath(new URL('../../hq-launcher', import.meta.url));
+/** dist/hq-launcher, seen from the bundle (dist/bundle/) or from compiled modules (dist/src/worker/). */
+function nativeLauncherPath(): string | null {
+  for (const rel of ['../hq-launcher', '../../hq-launcher']) {
+    const candidate = fileURLToPath(new URL(rel, import.meta.url));
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return null;
+}
 
 /** The native launcher when it was built (and not disabled by HQ_LAUNCHER=node), else Node's. */
 export function createLauncher(): Launcher {
-  if (process.env.HQ_LAUNCHER !== 'node' && fs.existsSync(NATIVE_PATH)) return new NativeLauncher(NATIVE_PATH);
-  return new NodeLauncher();
+  const native = process.env.HQ_LAUNCHER === 'node' ? null : nativeLauncherPath();
+  return native ? new NativeLauncher(native) : new NodeLauncher();
 }
 
 function signalName(signal: number): string {

@@ -1,0 +1,166 @@
+// A server and its workers as real processes on loopback, in a temporary
+// directory of their own, driven through the hq command line.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { benchEnv, runChecked, runCommand, trackChild, type CommandResult } from './processes.js';
+
+export const HQ_SCRIPT = fileURLToPath(new URL('../src/cli/hq.js', import.meta.url));
+const RSS_PROBE = fileURLToPath(new URL('./rss-probe.js', import.meta.url));
+
+export interface ClusterOptions {
+  workers: number;
+  /** Extra arguments of every `hq worker start`, e.g. ['--zero-work']. */
+  workerArgs: readonly string[];
+}
+
+export interface JobRun {
+  /** Client's view: from starting `hq submit` until `hq job wait last` exits. */
+  seconds: number;
+  /** Server's view: job submission to its last task finishing (millisecond resolution). */
+  serverSeconds: number;
+  /** Largest peak RSS of the two client processes. */
+  clientPeakRss: number;
+}
+
+interface JobInfoJson {
+  started_at: string;
+  finished_at: string | null;
+  info: { task_count: number; task_stats: { finished: number } };
+}
+
+export class HqCluster {
+  /** Scratch directory holding the server directory, logs and the tasks' working directory. */
+  readonly dir: string;
+  readonly serverDir: string;
+  /** Working directory for submitted jobs (their default output files land here). */
+  readonly workDir: string;
+  private readonly server: ChildProcess;
+  private readonly workers: ChildProcess[] = [];
+  private stopped = false;
+  private jobRuns = 0;
+
+  private constructor(dir: string, server: ChildProcess) {
+    this.dir = dir;
+    this.serverDir = path.join(dir, 'server');
+    this.workDir = path.join(dir, 'work');
+    this.server = server;
+  }
+
+  get serverPid(): number {
+    return this.server.pid!;
+  }
+
+  static async start(options: ClusterOptions): Promise<HqCluster> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-bench-'));
+    fs.mkdirSync(path.join(dir, 'work'));
+    const serverDir = path.join(dir, 'server');
+    const server = spawnLogged(dir, 'server', ['--server-dir', serverDir, 'server', 'start']);
+    const cluster = new HqCluster(dir, server);
+    try {
+      await cluster.hqChecked(['server', 'wait', '--timeout', '30s'], 40);
+      for (let i = 0; i < options.workers; i++) {
+        cluster.workers.push(spawnLogged(dir, `worker-${i + 1}`, ['--server-dir', serverDir, 'worker', 'start', ...options.workerArgs]));
+      }
+      await cluster.hqChecked(['worker', 'wait', String(options.workers)], 120);
+    } catch (e) {
+      const logs = cluster.logTails();
+      await cluster.stop();
+      throw new Error(`${(e as Error).message}\n${logs}`);
+    }
+    return cluster;
+  }
+
+  /** Runs one hq command against this server. */
+  hq(args: readonly string[], options: { cwd?: string; rssFile?: string } = {}): Promise<CommandResult> {
+    const nodeArgs = options.rssFile ? ['--import', RSS_PROBE] : [];
+    const env = benchEnv(options.rssFile ? { BENCH_RSS_FILE: options.rssFile } : {});
+    return runCommand(process.execPath, [...nodeArgs, HQ_SCRIPT, '--server-dir', this.serverDir, ...args], {
+      cwd: options.cwd ?? this.workDir,
+      env,
+      timeoutSeconds: 3600,
+    });
+  }
+
+  async hqChecked(args: readonly string[], timeoutSeconds = 3600): Promise<CommandResult> {
+    return runChecked(process.execPath, [HQ_SCRIPT, '--server-dir', this.serverDir, ...args], {
+      cwd: this.workDir,
+      env: benchEnv(),
+      timeoutSeconds,
+    });
+  }
+
+  /**
+   * `hq submit <submitArgs> && hq job wait last`, timed from the client, and
+   * checked: every task of the job must have finished.
+   */
+  async submitAndWait(submitArgs: readonly string[]): Promise<JobRun> {
+    const rssFile = path.join(this.dir, `client-rss-${++this.jobRuns}.txt`);
+    const submit = await this.hq(['submit', ...submitArgs], { rssFile });
+    if (submit.code !== 0) throw new Error(`hq submit failed: ${submit.stderr.trim()}${this.logTails()}`);
+    const wait = await this.hq(['job', 'wait', 'last'], { rssFile });
+    if (wait.code !== 0) throw new Error(`hq job wait failed: ${wait.stderr.trim()}${this.logTails()}`);
+    const seconds = submit.seconds + wait.seconds;
+
+    const info = await this.hqChecked(['job', 'info', 'last', '--output-mode', 'json'], 60);
+    const job = (JSON.parse(info.stdout) as JobInfoJson[])[0];
+    if (job.info.task_stats.finished !== job.info.task_count || job.finished_at === null) {
+      throw new Error(`only ${job.info.task_stats.finished} of ${job.info.task_count} tasks finished`);
+    }
+    const serverSeconds = (Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000;
+    const clientPeakRss = Math.max(...fs.readFileSync(rssFile, 'utf8').trim().split('\n').map(Number));
+    return { seconds, serverSeconds, clientPeakRss };
+  }
+
+  /** Stops the server (which stops its workers), makes sure every process is gone and removes the directory. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const children = [this.server, ...this.workers];
+    if (this.server.exitCode === null && this.server.signalCode === null) {
+      await runCommand(process.execPath, [HQ_SCRIPT, '--server-dir', this.serverDir, 'server', 'stop'], {
+        env: benchEnv(),
+        timeoutSeconds: 30,
+      });
+    }
+    const exited = await Promise.race([
+      Promise.all(children.map(waitForExit)).then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000).unref()),
+    ]);
+    if (!exited) {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await Promise.all(children.map(waitForExit));
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Last lines of the server and worker logs, to explain a failure. */
+  logTails(): string {
+    let text = '';
+    for (const name of fs.existsSync(this.dir) ? fs.readdirSync(this.dir) : []) {
+      if (!name.endsWith('.log')) continue;
+      const lines = fs.readFileSync(path.join(this.dir, name), 'utf8').trim().split('\n').slice(-10);
+      text += `\n--- ${name}\n${lines.join('\n')}`;
+    }
+    return text;
+  }
+}
+
+function spawnLogged(dir: string, name: string, args: readonly string[]): ChildProcess {
+  const log = fs.openSync(path.join(dir, `${name}.log`), 'w');
+  const child = spawn(process.execPath, [HQ_SCRIPT, ...args], {
+    cwd: path.join(dir, 'work'),
+    env: benchEnv(),
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  trackChild(child);
+  return child;
+}
+
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}

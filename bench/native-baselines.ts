@@ -1,0 +1,41 @@
+// Builds and runs the C baselines of native-bench/.
+import fs from 'node:fs';
+import path from 'node:path';
+import { runChecked } from './processes.js';
+
+export interface NativeResult {
+  tasks: number;
+  parallel: number;
+  seconds: number;
+  us_per_task: number;
+}
+
+export class NativeBaselines {
+  private constructor(private readonly buildDir: string) {}
+
+  /** Compiles native-bench/*.c with gcc -O2 into native-bench/build/. */
+  static async build(repoRoot: string): Promise<NativeBaselines> {
+    const sourceDir = path.join(repoRoot, 'native-bench');
+    const buildDir = path.join(sourceDir, 'build');
+    fs.mkdirSync(buildDir, { recursive: true });
+    for (const name of ['spawn-loop', 'zero-loop']) {
+      await runChecked('gcc', ['-O2', '-o', path.join(buildDir, name), path.join(sourceDir, `${name}.c`)]);
+    }
+    return new NativeBaselines(buildDir);
+  }
+
+  /** posix_spawn of `tasks` copies of `program`, `parallel` at a time. */
+  spawnLoop(tasks: number, parallel: number, program: readonly string[]): Promise<NativeResult> {
+    return this.run('spawn-loop', ['-n', String(tasks), '-P', String(parallel), '--', ...program]);
+  }
+
+  /** `tasks` calls of an empty function. */
+  zeroLoop(tasks: number): Promise<NativeResult> {
+    return this.run('zero-loop', ['-n', String(tasks)]);
+  }
+
+  private async run(name: string, args: string[]): Promise<NativeResult> {
+    const result = await runChecked(path.join(this.buildDir, name), args);
+    return JSON.parse(result.stdout) as NativeResult;
+  }
+}

@@ -1,0 +1,55 @@
+// A large task array on zero-work workers: scheduling, protocol and
+// bookkeeping cost alone, with no process started per task.
+import { HqCluster } from './hq-cluster.js';
+import { median } from './processes.js';
+import { peakRssBytes, rssBytes } from './proc-stats.js';
+
+export interface ZeroWorkFigures {
+  tasks: number;
+  workers: number;
+  runs: number;
+  /** Medians over the runs. */
+  seconds: number;
+  serverSeconds: number;
+  serverPeakRss: number;
+  clientPeakRss: number;
+  /** Server memory growth (peak after the job minus resident before it) per task. */
+  serverBytesPerTask: number;
+}
+
+export function zeroWorkSubmitArgs(tasks: number): string[] {
+  return ['--array', `1-${tasks}`, '--stdout', 'none', '--stderr', 'none', '--', '/bin/true'];
+}
+
+export async function benchZeroWorkArray(tasks: number, workers: number, runs: number): Promise<ZeroWorkFigures> {
+  const seconds: number[] = [];
+  const serverSeconds: number[] = [];
+  const serverPeak: number[] = [];
+  const clientPeak: number[] = [];
+  const perTask: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const cluster = await HqCluster.start({ workers, workerArgs: ['--zero-work'] });
+    try {
+      const before = rssBytes(cluster.serverPid);
+      const job = await cluster.submitAndWait(zeroWorkSubmitArgs(tasks));
+      const peak = peakRssBytes(cluster.serverPid);
+      seconds.push(job.seconds);
+      serverSeconds.push(job.serverSeconds);
+      serverPeak.push(peak);
+      clientPeak.push(job.clientPeakRss);
+      perTask.push(Math.max(0, peak - before) / tasks);
+    } finally {
+      await cluster.stop();
+    }
+  }
+  return {
+    tasks,
+    workers,
+    runs,
+    seconds: median(seconds),
+    serverSeconds: median(serverSeconds),
+    serverPeakRss: median(serverPeak),
+    clientPeakRss: median(clientPeak),
+    serverBytesPerTask: median(perTask),
+  };
+}
