@@ -7,7 +7,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchEnv, runChecked, runCommand, trackChild, type CommandResult } from './processes.js';
 
-export const HQ_SCRIPT = fileURLToPath(new URL('../src/cli/hq.js', import.meta.url));
+const COMPILED_CLI = fileURLToPath(new URL('../src/cli/hq.js', import.meta.url));
+const BUNDLED_CLI = fileURLToPath(new URL('../bundle/hq.js', import.meta.url));
+/**
+ * The hq entry point users run: the bundle `npm run build` makes (package.json
+ * "bin"), else the plain compiled CLI when only tsc has run.
+ */
+export const HQ_SCRIPT = fs.existsSync(BUNDLED_CLI) ? BUNDLED_CLI : COMPILED_CLI;
+/** Native task launcher of the workers, when it was built. */
+export const NATIVE_LAUNCHER = fileURLToPath(new URL('../hq-launcher', import.meta.url));
 const RSS_PROBE = fileURLToPath(new URL('./rss-probe.js', import.meta.url));
 
 export interface ClusterOptions {
@@ -28,7 +36,15 @@ export interface JobRun {
 interface JobInfoJson {
   started_at: string;
   finished_at: string | null;
-  info: { task_count: number; task_stats: { finished: number } };
+  info: { task_count: number; task_stats: Record<string, number> };
+}
+
+/** Scratch directories of clusters not stopped yet, removed if the benchmark is interrupted. */
+const liveDirs = new Set<string>();
+
+export function removeClusterDirs(): void {
+  for (const dir of liveDirs) fs.rmSync(dir, { recursive: true, force: true });
+  liveDirs.clear();
 }
 
 export class HqCluster {
@@ -55,6 +71,7 @@ export class HqCluster {
 
   static async start(options: ClusterOptions): Promise<HqCluster> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-bench-'));
+    liveDirs.add(dir);
     fs.mkdirSync(path.join(dir, 'work'));
     const serverDir = path.join(dir, 'server');
     const server = spawnLogged(dir, 'server', ['--server-dir', serverDir, 'server', 'start']);
@@ -74,13 +91,13 @@ export class HqCluster {
   }
 
   /** Runs one hq command against this server. */
-  hq(args: readonly string[], options: { cwd?: string; rssFile?: string } = {}): Promise<CommandResult> {
+  hq(args: readonly string[], options: { cwd?: string; rssFile?: string; timeoutSeconds?: number } = {}): Promise<CommandResult> {
     const nodeArgs = options.rssFile ? ['--import', RSS_PROBE] : [];
     const env = benchEnv(options.rssFile ? { BENCH_RSS_FILE: options.rssFile } : {});
     return runCommand(process.execPath, [...nodeArgs, HQ_SCRIPT, '--server-dir', this.serverDir, ...args], {
       cwd: options.cwd ?? this.workDir,
       env,
-      timeoutSeconds: 3600,
+      timeoutSeconds: options.timeoutSeconds ?? 3600,
     });
   }
 
@@ -89,29 +106,37 @@ export class HqCluster {
       cwd: this.workDir,
       env: benchEnv(),
       timeoutSeconds,
+      label: `hq ${args.join(' ')}`,
     });
   }
 
   /**
    * `hq submit <submitArgs> && hq job wait last`, timed from the client, and
-   * checked: every task of the job must have finished.
+   * checked: every task of the job must have finished within `timeoutSeconds`.
    */
-  async submitAndWait(submitArgs: readonly string[]): Promise<JobRun> {
+  async submitAndWait(submitArgs: readonly string[], timeoutSeconds: number): Promise<JobRun> {
     const rssFile = path.join(this.dir, `client-rss-${++this.jobRuns}.txt`);
-    const submit = await this.hq(['submit', ...submitArgs], { rssFile });
+    const submit = await this.hq(['submit', ...submitArgs], { rssFile, timeoutSeconds: 120 });
     if (submit.code !== 0) throw new Error(`hq submit failed: ${submit.stderr.trim()}${this.logTails()}`);
-    const wait = await this.hq(['job', 'wait', 'last'], { rssFile });
+    const wait = await this.hq(['job', 'wait', 'last'], { rssFile, timeoutSeconds });
+    if (wait.timedOut) {
+      throw new Error(`the job did not finish within ${timeoutSeconds} s (${describeJob(await this.lastJob())})${this.logTails()}`);
+    }
     if (wait.code !== 0) throw new Error(`hq job wait failed: ${wait.stderr.trim()}${this.logTails()}`);
     const seconds = submit.seconds + wait.seconds;
 
-    const info = await this.hqChecked(['job', 'info', 'last', '--output-mode', 'json'], 60);
-    const job = (JSON.parse(info.stdout) as JobInfoJson[])[0];
+    const job = await this.lastJob();
     if (job.info.task_stats.finished !== job.info.task_count || job.finished_at === null) {
-      throw new Error(`only ${job.info.task_stats.finished} of ${job.info.task_count} tasks finished`);
+      throw new Error(`the job ended unfinished (${describeJob(job)})`);
     }
     const serverSeconds = (Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000;
     const clientPeakRss = Math.max(...fs.readFileSync(rssFile, 'utf8').trim().split('\n').map(Number));
     return { seconds, serverSeconds, clientPeakRss };
+  }
+
+  private async lastJob(): Promise<JobInfoJson> {
+    const info = await this.hqChecked(['job', 'info', 'last', '--output-mode', 'json'], 60);
+    return (JSON.parse(info.stdout) as JobInfoJson[])[0];
   }
 
   /** Stops the server (which stops its workers), makes sure every process is gone and removes the directory. */
@@ -134,6 +159,7 @@ export class HqCluster {
       await Promise.all(children.map(waitForExit));
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
+    liveDirs.delete(this.dir);
   }
 
   /** Last lines of the server and worker logs, to explain a failure. */
@@ -158,6 +184,11 @@ function spawnLogged(dir: string, name: string, args: readonly string[]): ChildP
   fs.closeSync(log);
   trackChild(child);
   return child;
+}
+
+function describeJob(job: JobInfoJson): string {
+  const stats = Object.entries(job.info.task_stats).map(([state, n]) => `${n} ${state}`).join(', ');
+  return `${job.info.task_count} tasks: ${stats}; finished_at ${job.finished_at ?? 'unset'}`;
 }
 
 function waitForExit(child: ChildProcess): Promise<void> {

@@ -26,16 +26,16 @@ export class NativeBaselines {
 
   /** posix_spawn of `tasks` copies of `program`, `parallel` at a time. */
   spawnLoop(tasks: number, parallel: number, program: readonly string[]): Promise<NativeResult> {
-    return this.run('spawn-loop', ['-n', String(tasks), '-P', String(parallel), '--', ...program]);
+    return this.run('spawn-loop', ['-n', String(tasks), '-P', String(parallel), '--', ...program], 60 + tasks * 0.01);
   }
 
   /** `tasks` calls of an empty function. */
   zeroLoop(tasks: number): Promise<NativeResult> {
-    return this.run('zero-loop', ['-n', String(tasks)]);
+    return this.run('zero-loop', ['-n', String(tasks)], 60 + tasks * 1e-7);
   }
 
-  private async run(name: string, args: string[]): Promise<NativeResult> {
-    const result = await runChecked(path.join(this.buildDir, name), args);
+  private async run(name: string, args: string[], timeoutSeconds: number): Promise<NativeResult> {
+    const result = await runChecked(path.join(this.buildDir, name), args, { timeoutSeconds });
     return JSON.parse(result.stdout) as NativeResult;
   }
 }

@@ -21,7 +21,7 @@ export function hqTrueSubmitArgs(tasks: number, output: OutputMode): string[] {
 export async function benchHqTrue(tasks: number, output: OutputMode): Promise<HqMakespan> {
   const cluster = await HqCluster.start({ workers: 1, workerArgs: ['--cpus', '2'] });
   try {
-    const job = await cluster.submitAndWait(hqTrueSubmitArgs(tasks, output));
+    const job = await cluster.submitAndWait(hqTrueSubmitArgs(tasks, output), 60 + tasks * 0.01);
     return { ...job, outputFiles: countFiles(cluster.workDir) };
   } finally {
     await cluster.stop();
@@ -44,13 +44,13 @@ export function parallelCommand(tasks: number): string {
   return `seq 1 ${tasks} | parallel --will-cite -j 2 /bin/true`;
 }
 
-/** Wall seconds of a shell pipeline. */
-async function timeShell(command: string): Promise<number> {
-  return (await runChecked('sh', ['-c', command])).seconds;
+/** Wall seconds of a shell pipeline running `tasks` processes. */
+async function timeShell(command: string, tasks: number): Promise<number> {
+  return (await runChecked('sh', ['-c', command], { timeoutSeconds: 60 + tasks * 0.05 })).seconds;
 }
 
 export function benchXargs(tasks: number): Promise<number> {
-  return timeShell(xargsCommand(tasks));
+  return timeShell(xargsCommand(tasks), tasks);
 }
 
 /** Whether `parallel` is GNU parallel (moreutils ships a different program of the same name). */
@@ -63,5 +63,5 @@ export async function hasGnuParallel(): Promise<boolean> {
 /** null when GNU parallel is not installed. */
 export async function benchGnuParallel(tasks: number): Promise<number | null> {
   if (!(await hasGnuParallel())) return null;
-  return timeShell(parallelCommand(tasks));
+  return timeShell(parallelCommand(tasks), tasks);
 }

@@ -9,6 +9,8 @@ export interface CommandResult {
   stderr: string;
   /** Wall time from spawn to exit. */
   seconds: number;
+  /** Killed because it ran longer than timeoutSeconds. */
+  timedOut: boolean;
 }
 
 export interface CommandOptions {
@@ -16,6 +18,8 @@ export interface CommandOptions {
   env?: NodeJS.ProcessEnv;
   /** Kill the command after this many seconds. */
   timeoutSeconds?: number;
+  /** How errors name the command (default: the full command line). */
+  label?: string;
 }
 
 /**
@@ -57,8 +61,12 @@ export function runCommand(command: string, args: readonly string[], options: Co
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     if (options.timeoutSeconds !== undefined) {
-      timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutSeconds * 1000);
+      timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, options.timeoutSeconds * 1000);
     }
     child.once('error', (e) => {
       if (timer) clearTimeout(timer);
@@ -73,6 +81,7 @@ export function runCommand(command: string, args: readonly string[], options: Co
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         seconds,
+        timedOut,
       });
     });
   });
@@ -82,8 +91,13 @@ export function runCommand(command: string, args: readonly string[], options: Co
 export async function runChecked(command: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
   const result = await runCommand(command, args, options);
   if (result.code !== 0) {
-    const how = result.signal ? `was killed by ${result.signal}` : `exited with ${result.code}`;
-    throw new Error(`${[command, ...args].join(' ')} ${how}\n${result.stderr.trim()}\n${result.stdout.trim()}`.trim());
+    const how = result.timedOut
+      ? `did not finish within ${options.timeoutSeconds} s`
+      : result.signal
+        ? `was killed by ${result.signal}`
+        : `exited with ${result.code}`;
+    const label = options.label ?? [command, ...args].join(' ');
+    throw new Error(`${label} ${how}\n${result.stderr.trim()}\n${result.stdout.trim()}`.trim());
   }
   return result;
 }

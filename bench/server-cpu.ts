@@ -29,7 +29,7 @@ export async function benchServerCpu(tasks: number): Promise<ServerCpu> {
   const cluster = await HqCluster.start({ workers: 2, workerArgs: ['--cpus', '1'] });
   try {
     const before = cpuMilliseconds(cluster.serverPid);
-    const job = await cluster.submitAndWait(serverCpuSubmitArgs(tasks));
+    const job = await cluster.submitAndWait(serverCpuSubmitArgs(tasks), 60 + tasks * 0.02);
     const cpuMs = cpuMilliseconds(cluster.serverPid) - before;
     const msPerSecondPer1000 = cpuMs / job.seconds / (tasks / 1000);
     return {

@@ -31,7 +31,7 @@ export async function benchZeroWorkArray(tasks: number, workers: number, runs: n
     const cluster = await HqCluster.start({ workers, workerArgs: ['--zero-work'] });
     try {
       const before = rssBytes(cluster.serverPid);
-      const job = await cluster.submitAndWait(zeroWorkSubmitArgs(tasks));
+      const job = await cluster.submitAndWait(zeroWorkSubmitArgs(tasks), 60 + tasks * 1e-4);
       const peak = peakRssBytes(cluster.serverPid);
       seconds.push(job.seconds);
       serverSeconds.push(job.serverSeconds);

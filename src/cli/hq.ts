@@ -59,7 +59,11 @@ export function splitSubmitArgv(argv: string[]): string[] {
     if (!token.startsWith('-') || token === '-') {
       return [...argv.slice(0, j), '--', ...argv.slice(j)];
     }
-    if (!token.includes('=') && !SUBMIT_BOOLEAN_FLAGS.has(token) && token !== '--debug') j++;
+    if (!token.includes('=') && !SUBMIT_BOOLEAN_FLAGS.has(token) && token !== '--debug') {
+      // A missing value would otherwise swallow `--` or the program's name.
+      if (j + 1 >= argv.length || argv[j + 1] === '--') throw new UserError(`Missing value for ${token}`);
+      j++;
+    }
   }
   return argv;
 }
@@ -94,6 +98,14 @@ function build(argv: string[]): Argv {
       process.stderr.write(`Error: ${msg}\n`);
       process.exit(2);
     });
+}
+
+// `hq ... | head` closes the pipe early: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(exitCode);
+    throw e;
+  });
 }
 
 async function main(): Promise<void> {

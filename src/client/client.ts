@@ -16,6 +16,8 @@ import {
   ServerInfoResponseT,
   ServerStopRequestT,
   SubmitRequestT,
+  SubmitTemplateT,
+  TaskDepsT,
   SubmitResponseT,
   TaskListRequestT,
   TasksResponseT,
@@ -34,8 +36,8 @@ import {
   rangesFromT,
   rangesToT,
   resourcesFromT,
-  resourcesToT,
   str,
+  variantsToT,
 } from '../transport/common-codec.js';
 import type { IdRange } from '../common/id-range.js';
 import type { IdSelector } from '../common/id-selector.js';
@@ -45,7 +47,7 @@ import type {
   JobState,
   JobSummary,
   ProgramDescription,
-  ResourceAmount,
+  ResourceVariantSpec,
   ServerDetail,
   TaskDetail,
   TaskStateName,
@@ -53,24 +55,37 @@ import type {
   WorkerStateName,
 } from './types.js';
 
-export interface SubmitSpec {
-  name: string;
-  program: ProgramDescription;
-  array: IdRange[];
+/** Tasks of one submission that run the same way (one per `hq submit`, one per job-file task). */
+export interface TaskTemplateSpec {
+  /** Task ids; empty = the single task 0. */
+  ids: IdRange[];
+  /** --each-line / --from-json: entry of the i-th id. */
   entries: string[];
-  resources: ResourceAmount[];
+  program: ProgramDescription;
+  variants: ResourceVariantSpec[];
   priority: number;
-  maxFails: number | null;
   crashLimit: number;
   timeLimit: number;
   timeRequest: number;
-  submitDir: string;
   taskDir: boolean;
   pin: string;
+  /** Dependencies between task ids of the job (job files). */
+  deps: Array<{ taskId: number; deps: number[] }>;
+}
+
+export interface SubmitSpec {
+  /** An open job to add the tasks to; absent = a new job. */
+  jobId?: number;
+  name: string;
+  maxFails: number | null;
+  submitDir: string;
+  streamDir: string;
+  templates: TaskTemplateSpec[];
 }
 
 export interface CancelResult {
-  canceled: number[];
+  canceled: Array<{ jobId: number; canceledTasks: number; alreadyFinished: number }>;
+  /** Jobs that had ended before. */
   alreadyFinished: number[];
 }
 
@@ -151,19 +166,26 @@ export class HqClient {
 
   async submit(spec: SubmitSpec): Promise<number> {
     const r = new SubmitRequestT();
+    r.jobId = spec.jobId ?? 0;
     r.name = spec.name;
-    r.program = programToT(spec.program);
-    r.array = rangesToT(spec.array);
-    r.entries = spec.entries;
-    r.resources = resourcesToT(spec.resources);
-    r.priority = spec.priority;
     r.maxFails = BigInt(spec.maxFails ?? -1);
-    r.crashLimit = spec.crashLimit;
-    r.timeLimitSecs = spec.timeLimit;
-    r.timeRequestSecs = spec.timeRequest;
     r.submitDir = spec.submitDir;
-    r.taskDir = spec.taskDir;
-    r.pin = spec.pin;
+    r.streamDir = spec.streamDir;
+    r.templates = spec.templates.map((t) => {
+      const x = new SubmitTemplateT();
+      x.ids = rangesToT(t.ids);
+      x.entries = t.entries;
+      x.program = programToT(t.program);
+      x.variants = variantsToT(t.variants);
+      x.priority = t.priority;
+      x.crashLimit = t.crashLimit;
+      x.timeLimitSecs = t.timeLimit;
+      x.timeRequestSecs = t.timeRequest;
+      x.taskDir = t.taskDir;
+      x.pin = t.pin;
+      x.deps = t.deps.map((d) => new TaskDepsT(d.taskId, d.deps));
+      return x;
+    });
     const res = await this.conn.request<SubmitResponseT>(Request.SubmitRequest, r, Response.SubmitResponse);
     return res.jobId;
   }
@@ -192,7 +214,14 @@ export class HqClient {
       new JobCancelRequestT(selectorT(sel)),
       Response.JobCancelResponse,
     );
-    return { canceled: res.canceled, alreadyFinished: res.alreadyFinished };
+    return {
+      canceled: res.canceled.map((jobId, i) => ({
+        jobId,
+        canceledTasks: res.canceledTasks[i] ?? 0,
+        alreadyFinished: res.finishedTasks[i] ?? 0,
+      })),
+      alreadyFinished: res.alreadyFinished,
+    };
   }
 
   /** Resolves when every selected job has ended. */

@@ -28,6 +28,12 @@ export interface ResourceAmount {
   policy: string;
 }
 
+/** One way a task may run: its resources, or `nodes` whole workers (multi-node). */
+export interface ResourceVariantSpec {
+  nodes: number;
+  resources: ResourceAmount[];
+}
+
 export interface ProgramDescription {
   args: string[];
   env: Record<string, string>;

@@ -61,113 +61,179 @@ export class ResourceRegistry {
   get count(): number {
     return this.names.length;
   }
+}
 
-  /**
-   * An amount per resource id (missing = 0) from named amounts in fixed-point
-   * units; fractions of a unit (binary rounding noise) are rounded away.
-   * Rejects negative, non-finite and repeated entries.
-   */
-  vector(amounts: readonly ResourceAmount[], what: string): Float64Array {
-    const ids = amounts.map((entry) => {
-      if (!Number.isFinite(entry.amount) || entry.amount < 0 || entry.amount > Number.MAX_SAFE_INTEGER) {
-        throw new UserError(`invalid amount ${entry.amount} of resource '${entry.name}' in ${what}`);
-      }
-      return this.id(entry.name);
-    });
-    const vector = new Float64Array(this.count);
-    ids.forEach((id, i) => {
-      if (ids.indexOf(id) !== i) throw new UserError(`resource '${amounts[i].name}' given twice in ${what}`);
-      vector[id] = Math.round(amounts[i].amount);
-    });
-    return vector;
+/** How indices of an indexed resource are picked; ignored for sum resources. */
+export type ResourcePolicy = 'compact' | 'compact!' | 'tight' | 'tight!' | 'scatter' | 'all';
+
+/** Policy codes as stored in compiled plans. */
+export const PolicyCode = {
+  Compact: 0,
+  CompactStrict: 1,
+  Tight: 2,
+  TightStrict: 3,
+  Scatter: 4,
+  All: 5,
+} as const;
+export type PolicyCode = (typeof PolicyCode)[keyof typeof PolicyCode];
+
+/** Indexed by PolicyCode. */
+export const POLICY_NAMES: readonly ResourcePolicy[] = ['compact', 'compact!', 'tight', 'tight!', 'scatter', 'all'];
+
+/** One resource of a variant: `amount` in fixed-point units (ignored for policy 'all'). */
+export interface ResourceEntry {
+  /** Registry id or resource name. */
+  resource: number | string;
+  amount: number;
+  policy: ResourcePolicy;
+}
+
+/**
+ * One way a task may run. `nodes > 0` asks for that many whole workers of one
+ * worker group (a multi-node task); its entries are then ignored.
+ */
+export interface ResourceVariant {
+  nodes: number;
+  entries: ResourceEntry[];
+}
+
+/** An entry of a stored variant: registry id, fixed-point amount (0 for 'all'), policy. */
+export interface RequestEntry {
+  readonly resource: number;
+  readonly amount: number;
+  readonly policy: ResourcePolicy;
+}
+
+/**
+ * Layout of a compiled plan (Float64Array): [nodes, entryCount, then per entry
+ * resource id, fixed-point amount, PolicyCode]. Allocators read plans on the
+ * hot path instead of entry objects.
+ */
+export const PLAN_HEADER = 2;
+export const PLAN_ENTRY = 3;
+
+/** A validated variant as stored in a RequestTable; entries sorted by resource id. */
+export interface RequestVariant {
+  readonly nodes: number;
+  readonly entries: readonly RequestEntry[];
+  readonly plan: Float64Array;
+}
+
+/** Most variants one request may have: the chosen one is stored in one byte per task. */
+export const MAX_VARIANTS = 255;
+const MAX_NODES = 0xffff;
+
+/** A single compact variant from plain amounts (the common `--cpus N --resource x=M` request). */
+export function compactVariant(amounts: readonly ResourceAmount[]): ResourceVariant {
+  return { nodes: 0, entries: amounts.map((a) => ({ resource: a.name, amount: a.amount, policy: 'compact' as const })) };
+}
+
+/** Validates a variant and resolves names to registry ids (registering new names). */
+export function normalizeVariant(variant: ResourceVariant, registry: ResourceRegistry): RequestVariant {
+  const nodes = variant.nodes;
+  if (!Number.isInteger(nodes) || nodes < 0 || nodes > MAX_NODES) throw new UserError(`invalid node count ${nodes}`);
+  if (nodes > 0) {
+    // A multi-node task owns whole workers: per-resource amounts do not apply.
+    return { nodes, entries: [], plan: Float64Array.of(nodes, 0) };
   }
+  const entries: RequestEntry[] = [];
+  for (const entry of variant.entries) {
+    const resource = typeof entry.resource === 'number' ? checkedId(entry.resource, registry) : registry.id(entry.resource);
+    const name = registry.name(resource);
+    const code = POLICY_NAMES.indexOf(entry.policy);
+    if (code < 0) throw new UserError(`invalid allocation policy '${entry.policy}' for resource '${name}'`);
+    let amount = 0;
+    if (code !== PolicyCode.All) {
+      if (!Number.isFinite(entry.amount) || entry.amount <= 0 || entry.amount > Number.MAX_SAFE_INTEGER) {
+        throw new UserError(`invalid amount ${entry.amount} of resource '${name}': expected a positive amount`);
+      }
+      // Binary noise from scaling (0.1 * 10000) is rounded away.
+      amount = Math.round(entry.amount);
+      const whole = amount % RESOURCE_UNIT === 0;
+      if (!whole && (code === PolicyCode.CompactStrict || code === PolicyCode.TightStrict)) {
+        throw new UserError(`policy ${entry.policy} needs a whole amount of resource '${name}', got ${formatResourceAmount(amount)}`);
+      }
+    }
+    if (entries.some((e) => e.resource === resource)) throw new UserError(`resource '${name}' given twice in one request`);
+    entries.push({ resource, amount, policy: entry.policy });
+  }
+  if (entries.length === 0) {
+    throw new UserError('a resource request must ask for a positive amount of at least one resource');
+  }
+  entries.sort((a, b) => a.resource - b.resource);
+  const plan = new Float64Array(PLAN_HEADER + PLAN_ENTRY * entries.length);
+  plan[0] = 0;
+  plan[1] = entries.length;
+  entries.forEach((e, i) => {
+    const at = PLAN_HEADER + PLAN_ENTRY * i;
+    plan[at] = e.resource;
+    plan[at + 1] = e.amount;
+    plan[at + 2] = POLICY_NAMES.indexOf(e.policy);
+  });
+  return { nodes: 0, entries, plan };
+}
+
+function checkedId(id: number, registry: ResourceRegistry): number {
+  if (!Number.isInteger(id) || id < 0 || id >= registry.count) throw new UserError(`unknown resource id ${id}`);
+  return id;
+}
+
+function variantKey(v: RequestVariant): string {
+  return `${v.nodes}|${v.entries.map((e) => `${e.resource}:${e.amount}:${e.policy}`).join(',')}`;
 }
 
 /**
  * Resource requests of tasks, deduplicated: identical requests share one id,
- * which is what the task table stores per row.
+ * which is what the task table stores per row. A request is a list of
+ * variants tried in order; the scheduler records which one a task got.
  */
 export class RequestTable {
   private readonly registry: ResourceRegistry;
   private readonly byKey = new Map<string, number>();
-  private readonly vectors: Float64Array[] = [];
+  private readonly stored: Array<readonly RequestVariant[]> = [];
+  private nodeCounts = new Uint16Array(16);
 
   constructor(registry: ResourceRegistry) {
     this.registry = registry;
   }
 
-  /** The id of a request; at least one amount must be positive. */
-  add(amounts: readonly ResourceAmount[]): number {
-    const vector = this.registry.vector(amounts, 'resource request');
-    if (!vector.some((amount) => amount > 0)) {
-      throw new UserError('a resource request must ask for a positive amount of at least one resource');
+  /** The id of a request made of `variants` (tried in this order). */
+  add(variants: readonly ResourceVariant[]): number {
+    if (variants.length === 0) throw new UserError('a resource request needs at least one variant');
+    if (variants.length > MAX_VARIANTS) throw new UserError(`a resource request may have at most ${MAX_VARIANTS} variants, got ${variants.length}`);
+    const normalized = variants.map((v) => normalizeVariant(v, this.registry));
+    if (normalized.length > 1 && normalized.some((v) => v.nodes > 0)) {
+      throw new UserError('a multi-node request cannot have other variants');
     }
-    const key = requestKey(vector);
+    const key = normalized.map(variantKey).join(';');
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
-    const id = this.vectors.length;
-    this.vectors.push(vector);
+    const id = this.stored.length;
+    this.stored.push(normalized);
     this.byKey.set(key, id);
+    if (id >= this.nodeCounts.length) {
+      const grown = new Uint16Array(this.nodeCounts.length * 2);
+      grown.set(this.nodeCounts);
+      this.nodeCounts = grown;
+    }
+    this.nodeCounts[id] = normalized[0].nodes;
     return id;
   }
 
-  /**
-   * Amount per resource id, as long as the registry is now (missing = 0).
-   * The array is shared and must not be modified.
-   */
-  get(id: number): Float64Array {
-    const vector = this.vectors[id];
-    if (vector === undefined) throw new RangeError(`unknown resource request ${id}`);
-    const count = this.registry.count;
-    if (vector.length === count) return vector;
-    const grown = new Float64Array(count);
-    grown.set(vector);
-    this.vectors[id] = grown;
-    return grown;
+  /** The variants of a request, in the order they are tried. */
+  variants(id: number): readonly RequestVariant[] {
+    const variants = this.stored[id];
+    if (variants === undefined) throw new RangeError(`unknown resource request ${id}`);
+    return variants;
+  }
+
+  /** Workers a multi-node request needs; 0 for an ordinary request. */
+  nodes(id: number): number {
+    if (id >= this.stored.length) throw new RangeError(`unknown resource request ${id}`);
+    return this.nodeCounts[id];
   }
 
   get count(): number {
-    return this.vectors.length;
+    return this.stored.length;
   }
-}
-
-// Trailing zeros are dropped so a request is the same whatever resources were registered later.
-function requestKey(vector: Float64Array): string {
-  let end = vector.length;
-  while (end > 0 && vector[end - 1] === 0) end--;
-  return vector.subarray(0, end).join(',');
-}
-
-/** True when `need` fits into `free` for every resource (missing entries of `free` are 0). */
-export function fits(free: Float64Array, need: Float64Array): boolean {
-  for (let i = 0; i < need.length; i++) {
-    const amount = need[i];
-    if (amount > 0 && (i >= free.length || amount > free[i])) return false;
-  }
-  return true;
-}
-
-/** How many copies of `need` fit into `free` at once (Infinity when `need` is all zero). */
-export function fitCount(free: Float64Array, need: Float64Array): number {
-  let count = Infinity;
-  for (let i = 0; i < need.length; i++) {
-    const amount = need[i];
-    if (amount <= 0) continue;
-    const have = i < free.length ? free[i] : 0;
-    const copies = Math.floor(have / amount);
-    if (copies < count) count = copies;
-  }
-  return count;
-}
-
-/** free -= need * times, in place, over the resources `free` knows. */
-export function subtract(free: Float64Array, need: Float64Array, times = 1): void {
-  const n = Math.min(free.length, need.length);
-  for (let i = 0; i < n; i++) free[i] -= need[i] * times;
-}
-
-/** free += need * times, in place, over the resources `free` knows. */
-export function add(free: Float64Array, need: Float64Array, times = 1): void {
-  const n = Math.min(free.length, need.length);
-  for (let i = 0; i < n; i++) free[i] += need[i] * times;
 }

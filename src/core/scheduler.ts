@@ -1,5 +1,8 @@
 import { UserError } from '../common/errors.js';
-import { add, fitCount, fits, subtract, type RequestTable, type ResourceAmount, type ResourceRegistry } from './resources.js';
+import { ResourceAllocator, type WorkerResourceDescriptor } from './allocator.js';
+import { DependencyTracker } from './dependency-tracker.js';
+import { explainPlacement, type ExplainResult } from './explain.js';
+import type { RequestTable, ResourceRegistry } from './resources.js';
 import { FailReason, NULL_SINK, TaskEvent, type SchedulerSink } from './scheduler-events.js';
 import { SchedulerJob } from './scheduler-job.js';
 import { SchedulerWorker } from './scheduler-worker.js';
@@ -8,6 +11,7 @@ import { TaskState } from './task-state.js';
 import type { TaskTable } from './task-table.js';
 
 export { FailReason, TaskEvent, type SchedulerSink } from './scheduler-events.js';
+export type { ExplainEntry, ExplainResult, ExplainVariant } from './explain.js';
 
 export interface JobSchedulingOptions {
   /** Higher runs first. */
@@ -16,23 +20,47 @@ export interface JobSchedulingOptions {
   request: number;
   /** A task fails once it was running on this many crashed workers; 0 = never. */
   crashLimit: number;
+  /** A task goes only to workers with at least this much lifetime left; 0 (default) = any. */
+  timeRequestMs?: number;
+}
+
+export interface WorkerSchedulingOptions {
+  /** Multi-node tasks take workers of one group. */
+  group: string;
+  /** End of the worker's lifetime in ms since the epoch; 0 = no limit. */
+  endTimeMs: number;
+  /** Indexed resources whose groups correspond (`--coupling`). */
+  coupling?: readonly string[];
+}
+
+/** Dependencies of submitted rows: row startRow + i waits for rows[offsets[i] .. offsets[i+1]). */
+export interface TaskDependencies {
+  offsets: Uint32Array;
+  rows: Uint32Array;
 }
 
 const MAX_ID = 0xffff_ffff;
+const MAX_PRIORITY = 0x7fff_ffff;
 
 /**
  * Decides which worker runs which task. Pure logic over the shared task table,
  * owned by one thread; every decision goes out through a SchedulerSink.
  *
- * Placement rule, per group of waiting tasks in order (priority desc, job id
- * asc, then row order within a job):
- *  1. on every worker whose queue is empty, as many tasks as fit its free
- *     resources; they hold those resources until they end;
- *  2. then on every worker whose total capacity fits the request, up to
- *     `prefetch` tasks queued behind the running ones (no resources held).
- * So a worker holds at most what its resources run at once plus `prefetch`
- * tasks, and never a task larger than its capacity. See SchedulerWorker for
- * the start-order rule the worker follows and the scheduler mirrors.
+ * Placement rule, per group of ready tasks in order (priority desc, job id
+ * asc, then the group's own order, see TaskGroup):
+ *  1. on every worker whose queue is empty, as many tasks as its allocator
+ *     can start now, each with the first variant that fits; they hold those
+ *     resources until they end;
+ *  2. then on every worker some variant fits when idle, up to `prefetch`
+ *     tasks queued behind the running ones (no resources held yet);
+ *  3. if tasks of the group are still left and a worker that could take them
+ *     (but not now) has nothing queued, it is kept free of later groups for
+ *     this round, so smaller tasks do not starve a big one;
+ *  multi-node tasks take idle workers of one group instead, and reserve
+ *  workers the same way when none are idle.
+ * A task never goes to a worker whose remaining lifetime is below its job's
+ * time request. After placement, workers with free resources and nothing
+ * queued steal queued tasks that would start on them at once (see steal()).
  *
  * Not re-entrant: sink callbacks must not call back into the scheduler.
  */
@@ -46,15 +74,28 @@ export class Scheduler {
   private readonly jobs = new Map<number, SchedulerJob>();
   /** Groups with waiting rows, in scheduling order. */
   private ready: TaskGroup[] = [];
-  /** Per row: index in its worker's `held` list, -1 when it holds no resources. */
+  /** Per row: slot in its worker's `held` list, -1 when it holds no resources. */
   private heldSlot = new Int32Array(0);
+  /** Per row: the worker a steal of this row was made for; 0 = not being stolen. */
+  private stealThief = new Uint32Array(0);
+  private deps: DependencyTracker | null = null;
+  /** Multi-node tasks on workers: row -> its workers, the first runs it. */
+  private readonly multiNode = new Map<number, SchedulerWorker[]>();
   private waiting = 0;
+  private blocked = 0;
   private groupSeq = 0;
   /** Which worker is tried first, rotated by each schedule() so light load spreads. */
   private rotation = 0;
+  /** Bumped whenever rows are queued on a worker: tells idle workers when another steal attempt may find something. */
+  private queueStamp = 0;
   private readonly open: SchedulerWorker[] = [];
   private readonly assignDirty: SchedulerWorker[] = [];
   private readonly cancelDirty: SchedulerWorker[] = [];
+  private readonly readyRows: number[] = [];
+  private tentative = new Float64Array(256);
+  private readonly stealFailed: number[] = [];
+  /** Rows in worker queues per request id: lets an idle worker see at once that nothing queued fits it. */
+  private queuedPerRequest = new Uint32Array(16);
   private readonly nextGroupSeq = (): number => this.groupSeq++;
 
   constructor(table: TaskTable, registry: ResourceRegistry, requests: RequestTable, sink: SchedulerSink = NULL_SINK) {
@@ -66,13 +107,15 @@ export class Scheduler {
 
   // ---------------------------------------------------------------- workers
 
-  /** A worker joins with its resources (fixed-point units) and how many extra tasks it may queue. */
-  addWorker(workerId: number, capacity: readonly ResourceAmount[], prefetch: number): void {
+  /** A worker joins with its resources and how many extra tasks it may queue. */
+  addWorker(workerId: number, resources: readonly WorkerResourceDescriptor[], prefetch: number, opts: WorkerSchedulingOptions): void {
     checkId(workerId, 'worker');
     if (workerId === 0) throw new RangeError('worker id 0 means "no worker"');
     if (this.workers.has(workerId)) throw new Error(`worker ${workerId} is already known`);
     if (!Number.isSafeInteger(prefetch) || prefetch < 0) throw new UserError(`invalid prefetch count ${prefetch} for worker ${workerId}`);
-    const worker = new SchedulerWorker(workerId, this.registry.vector(capacity, `resources of worker ${workerId}`), prefetch);
+    if (!Number.isFinite(opts.endTimeMs) || opts.endTimeMs < 0) throw new UserError(`invalid end time ${opts.endTimeMs} for worker ${workerId}`);
+    const allocator = new ResourceAllocator(resources, { registry: this.registry, coupling: opts.coupling });
+    const worker = new SchedulerWorker(workerId, allocator, prefetch, opts.group, opts.endTimeMs);
     this.workers.set(workerId, worker);
     this.workerOrder.push(worker);
   }
@@ -80,14 +123,20 @@ export class Scheduler {
   /**
    * A worker left. Its tasks go back to waiting, ahead of the job's other
    * waiting tasks, with a new instance. If it crashed, each task that was
-   * running counts a crash and fails at the job's crash limit.
+   * running counts a crash and fails at the job's crash limit. A multi-node
+   * task it took part in goes back too (its other workers are freed, its
+   * first worker is told to stop it).
    */
   removeWorker(workerId: number, crashed: boolean, nowMs = Date.now()): void {
     const worker = this.workerOf(workerId);
-    const rows = new Uint32Array(worker.held.length + worker.queued.length);
-    rows.set(worker.held.rows.subarray(0, worker.held.length));
-    for (let i = 0; i < worker.queued.length; i++) rows[worker.held.length + i] = worker.queued.at(i);
-    rows.sort(); // returned rows keep their row order
+    const rows: number[] = [];
+    for (let i = 0; i < worker.held.length; i++) rows.push(worker.held.at(i));
+    for (let i = 0; i < worker.queued.length; i++) {
+      rows.push(worker.queued.at(i));
+      this.queuedPerRequest[this.table.request(worker.queued.at(i))]--;
+    }
+    if (worker.multiNodeRow >= 0) rows.push(worker.multiNodeRow);
+    rows.sort((a, b) => a - b); // returned rows keep their row order
     this.workers.delete(workerId);
     this.workerOrder = this.workerOrder.filter((w) => w !== worker);
     const table = this.table;
@@ -95,22 +144,19 @@ export class Scheduler {
       const wasRunning = table.state(row) === TaskState.Running;
       const job = this.jobOfRow(row);
       this.heldSlot[row] = -1;
+      if (this.stealThief[row] !== 0) this.clearSteal(row, null);
+      if (this.multiNode.has(row)) this.dissolveMultiNode(row, worker);
       table.setInstance(row, (table.instance(row) + 1) >>> 0);
       if (crashed && wasRunning && job.crashLimitReached(table.incrementCrashCount(row))) {
         table.setState(row, TaskState.Failed);
         table.setEndTime(row, nowMs);
         this.sink.event(TaskEvent.Failed, row, workerId, FailReason.CrashLimit);
+        this.cancelDependants(row, nowMs);
         continue;
       }
-      table.setState(row, TaskState.Waiting);
-      table.setWorker(row, 0);
-      table.setStartTime(row, 0);
-      const group = job.group(table.request(row), this.nextGroupSeq);
-      group.addReturned(row);
-      this.waiting++;
-      this.markReady(group);
-      this.sink.event(TaskEvent.Returned, row, workerId, FailReason.None);
+      this.returnToWaiting(row, job, workerId);
     }
+    this.flushCancels();
   }
 
   hasWorker(workerId: number): boolean {
@@ -128,45 +174,84 @@ export class Scheduler {
   addJob(jobId: number, opts: JobSchedulingOptions): void {
     checkId(jobId, 'job');
     if (this.jobs.has(jobId)) throw new Error(`job ${jobId} is already known`);
-    if (!Number.isInteger(opts.priority) || opts.priority < -0x8000_0000 || opts.priority > 0x7fff_ffff) {
+    if (!Number.isInteger(opts.priority) || opts.priority < -MAX_PRIORITY - 1 || opts.priority > MAX_PRIORITY) {
       throw new UserError(`invalid priority ${opts.priority}`);
     }
     if (!Number.isInteger(opts.crashLimit) || opts.crashLimit < 0) throw new UserError(`invalid crash limit ${opts.crashLimit}`);
-    this.requests.get(opts.request); // must exist
-    const job = new SchedulerJob(jobId, opts.priority, opts.crashLimit);
-    job.group(opts.request, this.nextGroupSeq);
+    const timeRequestMs = opts.timeRequestMs ?? 0;
+    if (!Number.isFinite(timeRequestMs) || timeRequestMs < 0) throw new UserError(`invalid time request ${timeRequestMs} ms`);
+    const nodes = this.requests.nodes(opts.request); // the request must exist
+    this.growRequestCounts();
+    const job = new SchedulerJob(jobId, opts.priority, opts.crashLimit, timeRequestMs);
+    job.group(opts.request, this.nextGroupSeq, nodes);
     this.jobs.set(jobId, job);
   }
 
-  /** Rows [startRow, startRow+count), filled by TaskTable.fillJob and Waiting, become schedulable. */
-  submit(jobId: number, startRow: number, count: number): void {
+  /**
+   * Rows [startRow, startRow+count), filled by TaskTable.fillJob and Waiting,
+   * become schedulable: at once, or when their dependencies finished. A row
+   * depending on a failed or canceled task is canceled (DependencyFailed).
+   * Cycles must have been ruled out (see findCycle).
+   */
+  submit(jobId: number, startRow: number, count: number, deps?: TaskDependencies): void {
     const job = this.jobById(jobId);
     const end = startRow + count;
     if (!Number.isInteger(startRow) || !Number.isInteger(count) || startRow < 0 || count < 0 || end > this.table.length) {
       throw new RangeError(`task rows [${startRow}, ${end}) are outside the table`);
     }
     if (count === 0) return;
-    // Split into runs of equal request (usually one run), checking every request before changing anything.
     const table = this.table;
-    const runs: number[] = []; // (start, end, request) triples
-    let runStart = startRow;
-    let request = table.request(startRow);
-    for (let row = startRow + 1; row <= end; row++) {
-      const next = row < end ? table.request(row) : -1;
-      if (next === request) continue;
-      this.requests.get(request); // throws on an unknown request id
-      runs.push(runStart, row, request);
-      runStart = row;
-      request = next;
+    for (let row = startRow, request = -1; row < end; row++) {
+      if (table.request(row) !== request) {
+        request = table.request(row);
+        this.requests.nodes(request); // throws on an unknown request id
+      }
     }
+    const withDeps = deps !== undefined && this.checkDeps(deps, startRow, count);
+    this.growRequestCounts();
     this.ensureRows(end);
     job.ranges.push(startRow, count);
-    for (let i = 0; i < runs.length; i += 3) {
-      const group = job.group(runs[i + 2], this.nextGroupSeq);
-      group.addFresh(runs[i], runs[i + 1]);
-      this.markReady(group);
+    if (!withDeps) {
+      this.enqueueReady(job, startRow, end);
+      return;
     }
-    this.waiting += count;
+    const tracker = (this.deps ??= new DependencyTracker());
+    tracker.ensureRows(end);
+    const doomed: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const row = startRow + i;
+      let pending = 0;
+      for (let k = deps.offsets[i]; k < deps.offsets[i + 1]; k++) {
+        const dep = deps.rows[k];
+        const state = table.state(dep);
+        if (state === TaskState.Finished) continue;
+        if (state === TaskState.Failed || state === TaskState.Canceled) {
+          doomed.push(row);
+          continue;
+        }
+        pending++;
+        tracker.addEdge(dep, row);
+      }
+      tracker.setPending(row, pending);
+      if (pending > 0) this.blocked++;
+    }
+    const nowMs = Date.now();
+    for (const row of doomed) {
+      if (table.state(row) !== TaskState.Waiting) continue; // canceled already, through another doomed row
+      if (tracker.pendingOf(row) > 0) this.blocked--;
+      tracker.setPending(row, 0);
+      this.cancelWaiting(row, nowMs, FailReason.DependencyFailed);
+    }
+    // Ready rows: still waiting and nothing to wait for, in runs of consecutive rows.
+    let runStart = -1;
+    for (let row = startRow; row <= end; row++) {
+      const ready = row < end && table.state(row) === TaskState.Waiting && tracker.pendingOf(row) === 0;
+      if (ready && runStart < 0) runStart = row;
+      if (!ready && runStart >= 0) {
+        this.enqueueReady(job, runStart, row);
+        runStart = -1;
+      }
+    }
   }
 
   /** Cancels every unfinished task of a job; queued and running ones get a cancel order. */
@@ -190,9 +275,14 @@ export class Scheduler {
     this.flushCancels();
   }
 
-  /** Tasks waiting for a worker. */
+  /** Tasks ready and waiting for a worker. */
   waitingCount(): number {
     return this.waiting;
+  }
+
+  /** Tasks waiting for dependencies to finish. */
+  blockedCount(): number {
+    return this.blocked;
   }
 
   // ---------------------------------------------------------- task reports
@@ -203,7 +293,8 @@ export class Scheduler {
     if (!this.isCurrent(row, instance) || table.state(row) !== TaskState.Assigned) return false;
     const worker = this.workers.get(table.worker(row));
     if (worker === undefined) return false;
-    if (this.heldSlot[row] < 0) this.promoteOutOfTurn(worker, row);
+    if (this.stealThief[row] !== 0) this.clearSteal(row, worker);
+    if (this.heldSlot[row] < 0 && !this.isMultiNode(row)) this.promoteOutOfTurn(worker, row);
     table.setState(row, TaskState.Running);
     table.setStartTime(row, nowMs);
     worker.assigned--;
@@ -213,40 +304,69 @@ export class Scheduler {
   }
 
   taskFinished(row: number, instance: number, nowMs: number): boolean {
-    return this.taskEnded(row, instance, nowMs, TaskState.Finished, TaskEvent.Finished);
+    if (!this.taskEnded(row, instance, nowMs, TaskState.Finished, TaskEvent.Finished)) return false;
+    if (this.deps !== null) this.releaseDependants(row);
+    return true;
   }
 
   taskFailed(row: number, instance: number, nowMs: number): boolean {
-    return this.taskEnded(row, instance, nowMs, TaskState.Failed, TaskEvent.Failed);
+    if (!this.taskEnded(row, instance, nowMs, TaskState.Failed, TaskEvent.Failed)) return false;
+    this.cancelDependants(row, nowMs);
+    return true;
+  }
+
+  /**
+   * A worker's answer to a steal: `returned` rows left its queue and wait
+   * again (new instance, no crash counted); `started` ones stay where they are.
+   */
+  stealResult(workerId: number, returned: Uint32Array, started: Uint32Array): void {
+    const victim = this.workers.get(workerId);
+    const table = this.table;
+    for (const row of started) {
+      if (row < this.stealThief.length && this.stealThief[row] !== 0 && table.worker(row) === workerId) this.clearSteal(row, victim ?? null);
+    }
+    if (victim === undefined) return;
+    for (const row of returned) {
+      if (row >= this.stealThief.length || this.stealThief[row] === 0 || table.worker(row) !== workerId) continue;
+      this.clearSteal(row, victim);
+      if (table.state(row) !== TaskState.Assigned) continue;
+      this.detach(victim, row, TaskState.Assigned);
+      table.setInstance(row, (table.instance(row) + 1) >>> 0);
+      this.returnToWaiting(row, this.jobOfRow(row), workerId);
+    }
+    this.promote(victim);
   }
 
   // -------------------------------------------------------------- placement
 
   /**
-   * Places waiting tasks on workers; see the class comment for the rule.
-   * Assignments (and their Assigned events) go to `sink`, by default the
-   * constructor's. Placement does not depend on the time yet; `_nowMs` is
-   * part of the call so time-based requests need no signature change.
+   * Places waiting tasks on workers and starts steals; see the class comment.
+   * Assignments, multi-node assignments and steals (and their events) go to
+   * `sink`, by default the constructor's. `nowMs` is compared with worker
+   * lifetimes for time requests.
    */
-  schedule(_nowMs: number, sink: SchedulerSink = this.sink): void {
+  schedule(nowMs: number, sink: SchedulerSink = this.sink): void {
     const workers = this.workerOrder;
     const open = this.open;
     open.length = 0;
-    if (workers.length > 0) {
-      const first = this.rotation++ % workers.length;
-      for (let k = 0; k < workers.length; k++) {
-        const worker = workers[(first + k) % workers.length];
-        if (worker.canAccept) open.push(worker);
-      }
+    const first = workers.length > 0 ? this.rotation++ % workers.length : 0;
+    for (let k = 0; k < workers.length; k++) {
+      const worker = workers[(first + k) % workers.length];
+      worker.closed = false;
+      if (worker.canAccept) open.push(worker);
     }
     const ready = this.ready;
     let kept = 0;
     for (const group of ready) {
-      if (group.waiting > 0 && open.length > 0) this.place(group, sink);
+      if (group.waiting > 0 && open.length > 0) {
+        if (group.nodes > 0) this.placeMultiNode(group, nowMs, sink);
+        else this.place(group, nowMs, sink);
+      }
       if (group.waiting > 0) ready[kept++] = group;
       else group.inReady = false;
     }
     ready.length = kept;
+    this.stealForIdle(first, nowMs, sink);
     for (const worker of this.assignDirty) {
       sink.assign(worker.id, worker.assignBatch.rows, worker.assignBatch.length);
       worker.assignBatch.clear();
@@ -254,98 +374,343 @@ export class Scheduler {
     this.assignDirty.length = 0;
   }
 
-  private place(group: TaskGroup, sink: SchedulerSink): void {
-    const need = this.requests.get(group.request);
+  private place(group: TaskGroup, nowMs: number, sink: SchedulerSink): void {
+    const variants = this.requests.variants(group.request);
+    const single = variants.length === 1 ? variants[0].plan : null;
     const open = this.open;
+    const table = this.table;
     // 1. Free resources of workers with nothing queued: the tasks start on arrival.
     for (const worker of open) {
-      if (worker.queued.length > 0) continue;
-      const count = Math.min(fitCount(worker.free, need), group.waiting);
-      if (count <= 0) continue;
-      let placed = 0;
-      while (placed < count) {
-        const row = group.take(this.table);
-        if (row < 0) break;
-        this.hold(worker, row);
-        this.assign(worker, row, sink);
-        placed++;
+      if (worker.queued.length > 0 || worker.closed || !worker.livesFor(group.timeRequestMs, nowMs)) continue;
+      if (worker.firstFittingVariant(group.request, variants) < 0) continue;
+      const allocator = worker.allocator;
+      while (group.waiting > 0) {
+        let variant = 0;
+        let length: number;
+        if (single !== null) {
+          length = allocator.allocatePlan(single);
+        } else {
+          length = -1;
+          for (; variant < variants.length && length < 0; variant++) length = allocator.allocatePlan(variants[variant].plan);
+          variant--;
+        }
+        if (length < 0) break;
+        const row = group.take(table);
+        if (row < 0) {
+          allocator.releaseRecord(allocator.lastRecord, 0);
+          break;
+        }
+        this.heldSlot[row] = worker.hold(row, length);
+        this.assign(worker, row, variant, sink);
       }
-      subtract(worker.free, need, placed);
       if (group.waiting === 0) break;
     }
-    // 2. Prefetch: queue behind running tasks on workers large enough for the request.
+    // 2. Prefetch: queue behind running tasks on workers some variant fits.
     if (group.waiting > 0) {
       for (const worker of open) {
         let room = Math.min(worker.prefetch - worker.queued.length, group.waiting);
-        if (room <= 0 || !fits(worker.capacity, need)) continue;
+        if (room <= 0 || worker.closed || !worker.livesFor(group.timeRequestMs, nowMs)) continue;
+        const variant = worker.firstFittingVariant(group.request, variants);
+        if (variant < 0) continue;
         for (; room > 0; room--) {
-          const row = group.take(this.table);
+          const row = group.take(table);
           if (row < 0) break;
           worker.queued.pushBack(row);
-          this.assign(worker, row, sink);
+          this.queuedPerRequest[group.request]++;
+          this.assign(worker, row, variant, sink);
         }
+        this.queueStamp++;
         if (group.waiting === 0) break;
       }
     }
+    this.compactOpen();
+    // 3. Keep one worker that could take the next task (but not now) free of later groups.
+    if (group.waiting > 0 && open.length > 0) {
+      let best: SchedulerWorker | null = null;
+      let bestFree = -1;
+      const resource = variants[0].entries.length > 0 ? variants[0].entries[0].resource : 0;
+      for (const worker of open) {
+        if (worker.queued.length > 0 || !worker.livesFor(group.timeRequestMs, nowMs)) continue;
+        if (worker.firstFittingVariant(group.request, variants) < 0) continue;
+        const free = worker.allocator.free(resource);
+        if (free > bestFree || (free === bestFree && best !== null && worker.id < best.id)) {
+          best = worker;
+          bestFree = free;
+        }
+      }
+      if (best !== null) {
+        best.closed = true;
+        this.compactOpen();
+      }
+    }
+  }
+
+  /** Multi-node tasks: `nodes` idle workers of one group each, or a reservation of busy ones. */
+  private placeMultiNode(group: TaskGroup, nowMs: number, sink: SchedulerSink): void {
+    const table = this.table;
+    const nodes = group.nodes;
+    while (group.waiting > 0) {
+      const members = this.findIdleWorkers(nodes, group.timeRequestMs, nowMs);
+      if (members === null) {
+        this.reserveForMultiNode(nodes, group.timeRequestMs, nowMs);
+        break;
+      }
+      const row = group.take(table);
+      if (row < 0) break;
+      const ids = new Uint32Array(nodes);
+      members.forEach((member, i) => {
+        member.multiNodeRow = row;
+        ids[i] = member.id;
+      });
+      this.multiNode.set(row, members);
+      const head = members[0];
+      table.setState(row, TaskState.Assigned);
+      table.setWorker(row, head.id);
+      table.setVariant(row, 0);
+      head.assigned++;
+      this.waiting--;
+      sink.event(TaskEvent.Assigned, row, head.id, FailReason.None);
+      sink.assignMultiNode(row, ids);
+    }
+    this.compactOpen();
+  }
+
+  /** `nodes` idle open workers of the first group that has that many (in worker order), or null. */
+  private findIdleWorkers(nodes: number, timeRequestMs: number, nowMs: number): SchedulerWorker[] | null {
+    const byGroup = new Map<string, SchedulerWorker[]>();
+    for (const worker of this.workerOrder) {
+      if (!worker.isIdle || worker.closed || !worker.canAccept || !worker.livesFor(timeRequestMs, nowMs)) continue;
+      let members = byGroup.get(worker.group);
+      if (members === undefined) byGroup.set(worker.group, (members = []));
+      members.push(worker);
+      if (members.length === nodes) return members;
+    }
+    return null;
+  }
+
+  /**
+   * No group has enough idle workers: the group with the most idle workers
+   * among those with enough workers at all keeps `nodes` of them (idle first,
+   * then the least loaded) free of later groups, so they drain.
+   */
+  private reserveForMultiNode(nodes: number, timeRequestMs: number, nowMs: number): void {
+    const byGroup = new Map<string, SchedulerWorker[]>();
+    for (const worker of this.workerOrder) {
+      if (worker.closed || worker.multiNodeRow >= 0 || !worker.livesFor(timeRequestMs, nowMs)) continue;
+      let members = byGroup.get(worker.group);
+      if (members === undefined) byGroup.set(worker.group, (members = []));
+      members.push(worker);
+    }
+    let best: SchedulerWorker[] | null = null;
+    let bestIdle = -1;
+    for (const members of byGroup.values()) {
+      if (members.length < nodes) continue;
+      const idle = members.filter((w) => w.isIdle).length;
+      if (idle > bestIdle) {
+        best = members;
+        bestIdle = idle;
+      }
+    }
+    if (best === null) return;
+    const load = (w: SchedulerWorker): number => (w.isIdle ? -1 : w.held.length + w.queued.length);
+    const chosen = best.slice().sort((a, b) => load(a) - load(b) || a.id - b.id);
+    for (let i = 0; i < nodes; i++) chosen[i].closed = true;
+  }
+
+  private compactOpen(): void {
+    const open = this.open;
     let kept = 0;
-    for (const worker of open) if (worker.canAccept) open[kept++] = worker;
+    for (const worker of open) if (worker.canAccept && !worker.closed) open[kept++] = worker;
     open.length = kept;
   }
 
-  private assign(worker: SchedulerWorker, row: number, sink: SchedulerSink): void {
-    this.table.setState(row, TaskState.Assigned);
-    this.table.setWorker(row, worker.id);
+  private assign(worker: SchedulerWorker, row: number, variant: number, sink: SchedulerSink): void {
+    const table = this.table;
+    table.setState(row, TaskState.Assigned);
+    table.setWorker(row, worker.id);
+    table.setVariant(row, variant);
     worker.assigned++;
     this.waiting--;
     if (worker.assignBatch.push(row) === 0) this.assignDirty.push(worker);
     sink.event(TaskEvent.Assigned, row, worker.id, FailReason.None);
   }
 
+  // --------------------------------------------------------------- stealing
+
+  /**
+   * Workers with free resources, nothing queued and no steal outstanding ask
+   * busy workers for queued tasks that would start on them now: at most half
+   * of each victim's unstolen queue, taken from its back (the tasks that would
+   * wait longest), tried against the thief's allocator. The rows stay
+   * Assigned to the victim until stealResult().
+   */
+  private stealForIdle(first: number, nowMs: number, sink: SchedulerSink): void {
+    const workers = this.workerOrder;
+    for (let k = 0; k < workers.length; k++) {
+      const thief = workers[(first + k) % workers.length];
+      if (thief.queued.length > 0 || thief.multiNodeRow >= 0 || thief.closed || thief.incomingSteals > 0) continue;
+      // Nothing was queued anywhere and nothing freed here since the last fruitless attempt: skip the scan.
+      if (thief.stealScanStamp === this.queueStamp && thief.stealScanReleases === thief.releases) continue;
+      if (!thief.allocator.hasFree()) continue;
+      if (!this.anyQueuedFits(thief) || this.stealFor(thief, nowMs, sink) === 0) {
+        thief.stealScanStamp = this.queueStamp;
+        thief.stealScanReleases = thief.releases;
+      }
+    }
+  }
+
+  /** Whether some request with rows in a queue could be allocated on the thief now. */
+  private anyQueuedFits(thief: SchedulerWorker): boolean {
+    const counts = this.queuedPerRequest;
+    const requests = Math.min(counts.length, this.requests.count);
+    for (let request = 0; request < requests; request++) {
+      if (counts[request] === 0) continue;
+      const variants = this.requests.variants(request);
+      if (thief.firstFittingVariant(request, variants) < 0) continue;
+      for (const variant of variants) if (thief.allocator.fits(variant.plan)) return true;
+    }
+    return false;
+  }
+
+  private stealFor(thief: SchedulerWorker, nowMs: number, sink: SchedulerSink): number {
+    const table = this.table;
+    const allocator = thief.allocator;
+    let tentativeTop = 0;
+    const marks: number[] = [];
+    // Requests that did not fit the thief since its last tentative allocation: they still do not.
+    const failed = this.stealFailed;
+    failed.length = 0;
+    let total = 0;
+    for (const victim of this.workerOrder) {
+      const stealable = victim.queued.length - victim.beingStolen;
+      if (victim === thief || stealable <= 0) continue;
+      const limit = Math.ceil(stealable / 2);
+      let taken = 0;
+      for (let i = victim.queued.length - 1; i >= 0 && taken < limit; i--) {
+        const row = victim.queued.at(i);
+        if (this.stealThief[row] !== 0) continue;
+        const request = table.request(row);
+        if (failed.includes(request)) continue;
+        const variants = this.requests.variants(request);
+        if (thief.firstFittingVariant(request, variants) < 0 || !thief.livesFor(this.jobOfRow(row).timeRequestMs, nowMs)) continue;
+        let length = -1;
+        for (let v = 0; v < variants.length && length < 0; v++) length = allocator.allocatePlan(variants[v].plan);
+        if (length < 0) {
+          failed.push(request);
+          continue;
+        }
+        failed.length = 0;
+        // Held tentatively so the next candidate sees what is left; all given back below.
+        if (tentativeTop + length > this.tentative.length) {
+          const grown = new Float64Array(Math.max(this.tentative.length * 2, tentativeTop + length));
+          grown.set(this.tentative);
+          this.tentative = grown;
+        }
+        this.tentative.set(allocator.lastRecord.subarray(0, length), tentativeTop);
+        marks.push(tentativeTop);
+        tentativeTop += length;
+        victim.stealBatch.push(row);
+        this.stealThief[row] = thief.id;
+        taken++;
+        if (!allocator.hasFree()) break;
+      }
+      if (taken > 0) {
+        sink.steal(victim.id, victim.stealBatch.rows, taken);
+        victim.stealBatch.clear();
+        victim.beingStolen += taken;
+        thief.incomingSteals += taken;
+        total += taken;
+      }
+      if (!allocator.hasFree()) break;
+    }
+    for (let i = marks.length - 1; i >= 0; i--) allocator.releaseRecord(this.tentative, marks[i]);
+    return total;
+  }
+
+  /** A row is no longer being stolen (answered, started, ended, canceled, or its worker left). */
+  private clearSteal(row: number, victim: SchedulerWorker | null): void {
+    const thief = this.workers.get(this.stealThief[row]);
+    if (thief !== undefined) thief.incomingSteals--;
+    if (victim !== null) victim.beingStolen--;
+    this.stealThief[row] = 0;
+  }
+
+  // ---------------------------------------------------------------- explain
+
+  /** Why a task does (not) run on a worker right now; see ExplainResult. */
+  explain(row: number, workerId: number, nowMs: number): ExplainResult {
+    if (!Number.isInteger(row) || row < 0 || row >= this.table.length) throw new RangeError(`task row ${row} is outside the table`);
+    const worker = this.workerOf(workerId);
+    const job = this.jobOfRow(row);
+    let groupWorkers = 0;
+    let groupIdleWorkers = 0;
+    for (const other of this.workerOrder) {
+      if (other.group !== worker.group || !other.livesFor(job.timeRequestMs, nowMs)) continue;
+      groupWorkers++;
+      if (other.isIdle) groupIdleWorkers++;
+    }
+    return explainPlacement({
+      row,
+      state: this.table.state(row),
+      worker,
+      variants: this.requests.variants(this.table.request(row)),
+      registry: this.registry,
+      timeRequestMs: job.timeRequestMs,
+      nowMs,
+      unfinishedDependencies: this.deps?.pendingOf(row) ?? 0,
+      groupWorkers,
+      groupIdleWorkers,
+    });
+  }
+
   // ---------------------------------------------------- resource accounting
-
-  private hold(worker: SchedulerWorker, row: number): void {
-    this.heldSlot[row] = worker.held.push(row);
-  }
-
-  /** Gives back the resources of a task that holds them. */
-  private release(worker: SchedulerWorker, row: number): void {
-    const slot = this.heldSlot[row];
-    const moved = worker.held.swapRemove(slot);
-    if (moved >= 0) this.heldSlot[moved] = slot;
-    this.heldSlot[row] = -1;
-    add(worker.free, this.requests.get(this.table.request(row)));
-  }
 
   /** Takes a task off a worker's books, whether it holds resources or is queued. */
   private detach(worker: SchedulerWorker, row: number, state: TaskState): void {
     if (state === TaskState.Running) worker.running--;
     else worker.assigned--;
-    if (this.heldSlot[row] >= 0) {
-      this.release(worker, row);
+    const slot = this.heldSlot[row];
+    if (slot >= 0) {
+      const moved = worker.release(slot);
+      if (moved >= 0) this.heldSlot[moved] = slot;
+      this.heldSlot[row] = -1;
     } else {
       const at = worker.queued.indexOf(row);
-      if (at >= 0) worker.queued.removeAt(at);
+      if (at >= 0) {
+        worker.queued.removeAt(at);
+        this.queuedPerRequest[this.table.request(row)]--;
+      }
     }
   }
 
   /** Queued tasks that reached the head of the worker's queue and fit take their resources. */
   private promote(worker: SchedulerWorker): void {
+    const table = this.table;
     while (worker.queued.length > 0) {
       const row = worker.queued.at(0);
-      const need = this.requests.get(this.table.request(row));
-      if (!fits(worker.free, need)) return;
+      const plan = this.requests.variants(table.request(row))[table.variant(row)].plan;
+      const length = worker.allocator.allocatePlan(plan);
+      if (length < 0) return;
       worker.queued.popFront();
-      this.hold(worker, row);
-      subtract(worker.free, need);
+      this.queuedPerRequest[table.request(row)]--;
+      this.heldSlot[row] = worker.hold(row, length);
     }
   }
 
-  /** The worker started a task the model still had queued (reports raced): trust the worker. */
+  /**
+   * The worker started a task the model still had queued (reports raced):
+   * trust the worker. If the model has no room for it, it holds nothing in
+   * the model; the worker's own allocator still keeps it from over-committing.
+   */
   private promoteOutOfTurn(worker: SchedulerWorker, row: number): void {
     const at = worker.queued.indexOf(row);
-    if (at >= 0) worker.queued.removeAt(at);
-    this.hold(worker, row);
-    subtract(worker.free, this.requests.get(this.table.request(row)));
+    if (at >= 0) {
+      worker.queued.removeAt(at);
+      this.queuedPerRequest[this.table.request(row)]--;
+    }
+    const plan = this.requests.variants(this.table.request(row))[this.table.variant(row)].plan;
+    const length = worker.allocator.allocatePlan(plan);
+    this.heldSlot[row] = worker.hold(row, Math.max(length, 0));
   }
 
   private taskEnded(row: number, instance: number, nowMs: number, state: TaskState, event: TaskEvent): boolean {
@@ -354,7 +719,9 @@ export class Scheduler {
     if (!this.isCurrent(row, instance) || (current !== TaskState.Running && current !== TaskState.Assigned)) return false;
     const worker = this.workers.get(table.worker(row));
     if (worker === undefined) return false;
-    this.detach(worker, row, current);
+    if (this.stealThief[row] !== 0) this.clearSteal(row, worker);
+    if (this.isMultiNode(row)) this.endMultiNode(row, worker, current);
+    else this.detach(worker, row, current);
     if (table.startTime(row) === 0) table.setStartTime(row, nowMs); // ended without a start report
     table.setState(row, state);
     table.setEndTime(row, nowMs);
@@ -363,38 +730,159 @@ export class Scheduler {
     return true;
   }
 
+  // ------------------------------------------------------------ multi-node
+
+  private isMultiNode(row: number): boolean {
+    return this.multiNode.size > 0 && this.multiNode.has(row);
+  }
+
+  /** A multi-node task ended or was canceled on its first worker: all its workers are free again. */
+  private endMultiNode(row: number, head: SchedulerWorker, state: TaskState): void {
+    for (const member of this.multiNode.get(row)!) member.multiNodeRow = -1;
+    this.multiNode.delete(row);
+    if (state === TaskState.Running) head.running--;
+    else head.assigned--;
+  }
+
+  /**
+   * One worker of a multi-node task left: free the others and stop the task
+   * on its first worker (now, while the table still has the instance it runs).
+   */
+  private dissolveMultiNode(row: number, gone: SchedulerWorker): void {
+    const members = this.multiNode.get(row)!;
+    const head = members[0];
+    this.endMultiNode(row, head, this.table.state(row));
+    if (head !== gone && this.workers.has(head.id)) this.sink.cancel(head.id, Uint32Array.of(row), 1);
+  }
+
+  // ------------------------------------------------------------ dependencies
+
+  private checkDeps(deps: TaskDependencies, startRow: number, count: number): boolean {
+    const { offsets, rows } = deps;
+    if (offsets.length !== count + 1 || offsets[0] !== 0 || offsets[count] > rows.length) {
+      throw new RangeError(`dependency offsets must have ${count + 1} entries from 0 to at most ${rows.length}`);
+    }
+    const end = startRow + count;
+    for (let i = 0; i < count; i++) {
+      if (offsets[i + 1] < offsets[i]) throw new RangeError(`dependency offsets decrease at task row ${startRow + i}`);
+      for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+        const dep = rows[k];
+        if (dep >= end) throw new RangeError(`task row ${startRow + i} depends on row ${dep}, which is not submitted`);
+        if (dep === startRow + i) throw new RangeError(`task row ${dep} depends on itself`);
+      }
+    }
+    return rows.length > 0 && offsets[count] > 0;
+  }
+
+  /** A finished row's dependants with nothing left to wait for become ready. */
+  private releaseDependants(row: number): void {
+    const readyRows = this.readyRows;
+    this.deps!.finished(row, readyRows);
+    const table = this.table;
+    for (const dependant of readyRows) {
+      if (table.state(dependant) !== TaskState.Waiting) continue;
+      this.blocked--;
+      this.enqueueReady(this.jobOfRow(dependant), dependant, dependant + 1);
+    }
+    readyRows.length = 0;
+  }
+
+  /** Cancels (DependencyFailed) every task that waits, directly or not, for a row that failed or was canceled. */
+  private cancelDependants(row: number, nowMs: number): void {
+    if (this.deps === null) return;
+    const table = this.table;
+    const stack: number[] = [];
+    this.deps.ended(row, stack);
+    while (stack.length > 0) {
+      const dependant = stack.pop()!;
+      if (table.state(dependant) !== TaskState.Waiting || this.deps.pendingOf(dependant) === 0) continue;
+      this.blocked--;
+      this.deps.setPending(dependant, 0);
+      table.setState(dependant, TaskState.Canceled);
+      table.setEndTime(dependant, nowMs);
+      this.sink.event(TaskEvent.Canceled, dependant, 0, FailReason.DependencyFailed);
+      this.deps.ended(dependant, stack);
+    }
+  }
+
+  // -------------------------------------------------------------- canceling
+
   private cancelRow(row: number, job: SchedulerJob, nowMs: number): void {
     const table = this.table;
     const state = table.state(row);
     if (state === TaskState.Waiting) {
-      job.group(table.request(row), this.nextGroupSeq).dropWaiting();
-      this.waiting--;
-      table.setState(row, TaskState.Canceled);
-      table.setEndTime(row, nowMs);
-      this.sink.event(TaskEvent.Canceled, row, 0, FailReason.None);
+      if (this.deps !== null && this.deps.pendingOf(row) > 0) {
+        this.blocked--;
+        this.deps.setPending(row, 0);
+      } else {
+        job.group(table.request(row), this.nextGroupSeq, this.requests.nodes(table.request(row))).dropWaiting();
+        this.waiting--;
+      }
+      this.cancelWaiting(row, nowMs, FailReason.None);
       return;
     }
     if (state !== TaskState.Assigned && state !== TaskState.Running) return;
     const worker = this.workers.get(table.worker(row));
     if (worker !== undefined) {
-      this.detach(worker, row, state);
+      if (this.stealThief[row] !== 0) this.clearSteal(row, worker);
+      if (this.isMultiNode(row)) this.endMultiNode(row, worker, state);
+      else this.detach(worker, row, state);
       if (worker.cancelBatch.push(row) === 0) this.cancelDirty.push(worker);
     }
     table.setState(row, TaskState.Canceled);
     table.setEndTime(row, nowMs);
     this.sink.event(TaskEvent.Canceled, row, table.worker(row), FailReason.None);
+    this.cancelDependants(row, nowMs);
+  }
+
+  /** A waiting row (already taken off the waiting or blocked count) becomes Canceled, with its dependants. */
+  private cancelWaiting(row: number, nowMs: number, reason: FailReason): void {
+    this.table.setState(row, TaskState.Canceled);
+    this.table.setEndTime(row, nowMs);
+    this.sink.event(TaskEvent.Canceled, row, 0, reason);
+    this.cancelDependants(row, nowMs);
   }
 
   private flushCancels(): void {
     for (const worker of this.cancelDirty) {
       this.sink.cancel(worker.id, worker.cancelBatch.rows, worker.cancelBatch.length);
       worker.cancelBatch.clear();
-      this.promote(worker);
+      if (this.workers.has(worker.id)) this.promote(worker);
     }
     this.cancelDirty.length = 0;
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** Rows [start, end) of a job, all with nothing to wait for, join their groups. */
+  private enqueueReady(job: SchedulerJob, start: number, end: number): void {
+    const table = this.table;
+    let runStart = start;
+    let request = table.request(start);
+    for (let row = start + 1; row <= end; row++) {
+      const next = row < end ? table.request(row) : -1;
+      if (next === request) continue;
+      const group = job.group(request, this.nextGroupSeq, this.requests.nodes(request));
+      group.addFresh(runStart, row);
+      this.markReady(group);
+      runStart = row;
+      request = next;
+    }
+    this.waiting += end - start;
+  }
+
+  /** A row taken off a worker waits again, ahead of its group's other rows. */
+  private returnToWaiting(row: number, job: SchedulerJob, fromWorker: number): void {
+    const table = this.table;
+    table.setState(row, TaskState.Waiting);
+    table.setWorker(row, 0);
+    table.setStartTime(row, 0);
+    const group = job.group(table.request(row), this.nextGroupSeq, this.requests.nodes(table.request(row)));
+    group.addReturned(row);
+    this.waiting++;
+    this.markReady(group);
+    this.sink.event(TaskEvent.Returned, row, fromWorker, FailReason.None);
+  }
 
   private markReady(group: TaskGroup): void {
     if (group.inReady || group.waiting === 0) return;
@@ -414,12 +902,22 @@ export class Scheduler {
     return row < this.heldSlot.length && this.table.instance(row) === instance;
   }
 
+  private growRequestCounts(): void {
+    if (this.requests.count <= this.queuedPerRequest.length) return;
+    const grown = new Uint32Array(Math.max(this.requests.count, this.queuedPerRequest.length * 2));
+    grown.set(this.queuedPerRequest);
+    this.queuedPerRequest = grown;
+  }
+
   private ensureRows(rows: number): void {
     if (rows <= this.heldSlot.length) return;
-    const grown = new Int32Array(Math.max(rows, this.heldSlot.length * 2, 1024));
-    grown.set(this.heldSlot);
-    grown.fill(-1, this.heldSlot.length);
-    this.heldSlot = grown;
+    const size = Math.max(rows, this.heldSlot.length * 2, 1024);
+    const held = new Int32Array(size).fill(-1);
+    held.set(this.heldSlot);
+    this.heldSlot = held;
+    const thieves = new Uint32Array(size);
+    thieves.set(this.stealThief);
+    this.stealThief = thieves;
   }
 
   private workerOf(workerId: number): SchedulerWorker {

@@ -5,9 +5,11 @@ import type { TaskTable } from './task-table.js';
 
 /**
  * The waiting tasks of one job that share one resource request: the unit the
- * scheduler places. Rows returned from a lost worker come first, then
- * submitted rows in row order. Rows canceled while waiting stay in the queues
- * and are skipped when reached (their state is no longer Waiting).
+ * scheduler places. Rows returned from a lost worker (or a steal) come first,
+ * then ready rows in the order they became ready: submitted rows without
+ * dependencies in row order, then rows whose dependencies finished. Rows
+ * canceled while waiting stay in the queues and are skipped when reached
+ * (their state is no longer Waiting).
  */
 export class TaskGroup {
   readonly jobId: number;
@@ -15,6 +17,10 @@ export class TaskGroup {
   readonly request: number;
   /** Creation order, the last tie-breaker between groups. */
   readonly seq: number;
+  /** Whole workers each task needs (multi-node); 0 for ordinary tasks. */
+  readonly nodes: number;
+  /** Least remaining worker lifetime each task needs; 0 = any. */
+  readonly timeRequestMs: number;
   private readonly returned = new RowDeque();
   private readonly fresh = new RowSegments();
   /** Rows of this group in state Waiting. */
@@ -22,11 +28,13 @@ export class TaskGroup {
   /** Whether the group is in the scheduler's ready list. */
   inReady = false;
 
-  constructor(jobId: number, priority: number, request: number, seq: number) {
+  constructor(jobId: number, priority: number, request: number, seq: number, nodes: number, timeRequestMs: number) {
     this.jobId = jobId;
     this.priority = priority;
     this.request = request;
     this.seq = seq;
+    this.nodes = nodes;
+    this.timeRequestMs = timeRequestMs;
   }
 
   addFresh(start: number, end: number): void {

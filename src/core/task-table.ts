@@ -27,8 +27,9 @@ const PRIORITY_AT = 32; // i32
 const REQUEST_AT = 36; // u32
 const STATE_AT = 40; // u8
 const CRASH_AT = 41; // u8
+const VARIANT_AT = 42; // u8
 /** Bytes each row costs. */
-export const TASK_ROW_BYTES = 42;
+export const TASK_ROW_BYTES = 43;
 
 /**
  * All tasks of the server, one row per task, stored column by column in
@@ -56,6 +57,7 @@ export class TaskTable {
   private readonly requests: Uint32Array[] = [];
   private readonly states: Uint8Array[] = [];
   private readonly crashCounts: Uint8Array[] = [];
+  private readonly variants: Uint8Array[] = [];
 
   private constructor(chunkRows: number, header: SharedArrayBuffer) {
     if (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > 1 << 24 || (chunkRows & (chunkRows - 1)) !== 0) {
@@ -133,6 +135,7 @@ export class TaskTable {
     this.requests.push(new Uint32Array(chunk, REQUEST_AT * n, n));
     this.states.push(new Uint8Array(chunk, STATE_AT * n, n));
     this.crashCounts.push(new Uint8Array(chunk, CRASH_AT * n, n));
+    this.variants.push(new Uint8Array(chunk, VARIANT_AT * n, n));
   }
 
   state(row: number): TaskState {
@@ -199,6 +202,14 @@ export class TaskTable {
     this.requests[row >>> this.shift][row & this.mask] = request;
   }
 
+  /** Which variant of its resource request the task was assigned with (the worker must use the same). */
+  variant(row: number): number {
+    return this.variants[row >>> this.shift][row & this.mask];
+  }
+  setVariant(row: number, variant: number): void {
+    this.variants[row >>> this.shift][row & this.mask] = variant;
+  }
+
   /** Milliseconds since the epoch; 0 = not started. */
   startTime(row: number): number {
     return this.startTimes[row >>> this.shift][row & this.mask];
@@ -234,6 +245,7 @@ export class TaskTable {
       const base = row - start - from; // index into taskIds of this chunk's row 0
       this.states[c].fill(TaskState.Waiting, from, to);
       this.crashCounts[c].fill(0, from, to);
+      this.variants[c].fill(0, from, to);
       this.jobs[c].fill(job, from, to);
       this.workers[c].fill(0, from, to);
       this.instances[c].fill(0, from, to);

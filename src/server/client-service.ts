@@ -14,6 +14,7 @@ import {
   Response,
   ServerInfoResponseT,
   SubmitRequestT,
+  SubmitTemplateT,
   SubmitResponseT,
   TaskFailureInfoT,
   TaskInfoT,
@@ -40,12 +41,15 @@ import {
   resourcesFromT,
   resourcesToT,
   str,
+  variantsFromT,
 } from '../transport/common-codec.js';
+import { CheckedByteBuffer } from '../transport/checked-byte-buffer.js';
 import { UserError } from '../common/errors.js';
-import { expandIds, countIds } from '../common/id-range.js';
+import { expandIds } from '../common/id-range.js';
 import { TaskState, taskStateName } from '../core/task-state.js';
 import type { ControlPlane } from './control-plane.js';
 import type { Job, JobDescription } from './job.js';
+import type { TemplateWithIds } from './control-plane.js';
 import { validatePlaceholders } from './submit-validation.js';
 
 export interface ServerFacts {
@@ -76,7 +80,7 @@ export class ClientService {
   async handle(bytes: Uint8Array): Promise<Uint8Array> {
     let req: ClientRequestT;
     try {
-      req = ClientRequest.getRootAsClientRequest(new fb.ByteBuffer(bytes)).unpack();
+      req = ClientRequest.getRootAsClientRequest(new CheckedByteBuffer(bytes)).unpack();
     } catch {
       return encode(0, Response.ErrorResponse, new ErrorResponseT('malformed request'));
     }
@@ -117,10 +121,18 @@ export class ClientService {
       }
       case Request.JobCancelRequest: {
         const jobs = this.selectJobs((req.request as JobCancelRequestT).selector, true);
-        const canceled: number[] = [];
-        const done: number[] = [];
-        for (const job of jobs) ((await cp.cancel(job)) ? canceled : done).push(job.id);
-        return [Response.JobCancelResponse, new JobCancelResponseT(canceled, done)];
+        const res = new JobCancelResponseT();
+        for (const job of jobs) {
+          const before = this.jobSummary(job);
+          if (await cp.cancel(job)) {
+            res.canceled.push(job.id);
+            res.canceledTasks.push(before.waiting + before.running);
+            res.finishedTasks.push(before.finished + before.failed + before.canceled);
+          } else {
+            res.alreadyFinished.push(job.id);
+          }
+        }
+        return [Response.JobCancelResponse, res];
       }
       case Request.JobWaitRequest: {
         const jobs = this.selectJobs((req.request as JobWaitRequestT).selector, false);
@@ -175,41 +187,60 @@ export class ClientService {
   }
 
   private async submit(r: SubmitRequestT): Promise<number> {
-    const program = programFromT(r.program);
+    if (r.templates.length === 0) throw new UserError('the submission has no tasks');
+    const templates: TemplateWithIds[] = r.templates.map((t) => this.template(t));
+    const maxFails = Number(r.maxFails);
+    const first = templates[0]!.template;
+    const desc: JobDescription = {
+      name: str(r.name) || defaultName(first.program.args),
+      maxFails: maxFails < 0 ? null : maxFails,
+      submitDir: str(r.submitDir),
+      streamDir: str(r.streamDir),
+    };
+    return this.cp.submit(r.jobId, desc, templates);
+  }
+
+  /** Checks one template of a submission and expands its task ids. */
+  private template(t: SubmitTemplateT): TemplateWithIds {
+    const program = programFromT(t.program);
     if (program.args.length === 0) throw new UserError('no program to run was given');
     validatePlaceholders(program);
-    const entries = r.entries;
+    const ranges = rangesFromT(t.ids);
+    const entries = t.entries;
     let taskIds: Uint32Array;
-    let sorted = true;
-    const ranges = rangesFromT(r.array);
-    if (entries.length > 0) {
+    if (ranges.length > 0) {
+      taskIds = expandIds(ranges);
+      if (taskIds.length === 0) throw new UserError('the array has no task ids');
+      if (entries.length > 0 && entries.length !== taskIds.length) {
+        throw new UserError(`${entries.length} entries given for ${taskIds.length} task ids`);
+      }
+    } else if (entries.length > 0) {
       taskIds = new Uint32Array(entries.length);
       for (let i = 0; i < taskIds.length; i++) taskIds[i] = i;
-    } else if (ranges.length > 0) {
-      if (countIds(ranges) === 0) throw new UserError('the array has no task ids');
-      taskIds = expandIds(ranges);
     } else {
       taskIds = new Uint32Array(1);
     }
-    if (taskIds.length === 0) throw new UserError('the job has no tasks');
+    let sorted = true;
     for (let i = 1; i < taskIds.length && sorted; i++) sorted = taskIds[i - 1]! < taskIds[i]!;
-    const maxFails = Number(r.maxFails);
-    const desc: JobDescription = {
-      name: str(r.name) || defaultName(program.args),
-      program,
-      resources: resourcesFromT(r.resources),
-      priority: r.priority,
-      maxFails: maxFails < 0 ? null : maxFails,
-      crashLimit: r.crashLimit,
-      timeLimit: r.timeLimitSecs,
-      timeRequest: r.timeRequestSecs,
-      submitDir: str(r.submitDir),
-      taskDir: r.taskDir,
-      pin: str(r.pin),
-      entries,
-      taskIdRanges: entries.length > 0 ? [{ start: 0, end: entries.length - 1, step: 1 }] : ranges.length ? ranges : [{ start: 0, end: 0, step: 1 }],
+    const variants = variantsFromT(t.variants);
+    if (variants.length === 0) variants.push({ nodes: 0, resources: [] });
+    return {
+      template: {
+        ids: ranges.length > 0 ? ranges : [{ start: 0, end: taskIds.length - 1, step: 1 }],
+        entries,
+        program,
+        variants,
+        priority: t.priority,
+        crashLimit: t.crashLimit,
+        timeLimit: t.timeLimitSecs,
+        timeRequest: t.timeRequestSecs,
+        taskDir: t.taskDir,
+        pin: str(t.pin),
+      },
+      taskIds,
+      sorted,
+      deps: t.deps.map((d) => ({ taskId: d.taskId, deps: d.deps })),
     };
-    return this.cp.submit(desc, taskIds, sorted);
   }
 
   private selectJobs(sel: IdSelectorT | null, mustExist: boolean): Job[] {
@@ -274,20 +305,23 @@ export class ClientService {
 
   private jobDetail(job: Job): JobInfoT {
     const d = job.description;
+    const first = job.templates[0];
     const info = this.jobSummary(job);
-    info.taskIds = rangesToT(d.taskIdRanges);
-    info.program = programToT(d.program);
-    info.resources = resourcesToT(d.resources);
-    info.priority = d.priority;
+    info.taskIds = rangesToT(job.templates.flatMap((t) => t.ids));
+    if (first) {
+      info.program = programToT(first.program);
+      info.resources = resourcesToT(first.variants[0]?.resources ?? []);
+      info.priority = first.priority;
+      info.crashLimit = first.crashLimit;
+      info.timeLimitSecs = first.timeLimit;
+      info.timeRequestSecs = first.timeRequest;
+    }
     info.maxFails = BigInt(d.maxFails ?? -1);
-    info.crashLimit = d.crashLimit;
-    info.timeLimitSecs = d.timeLimit;
-    info.timeRequestSecs = d.timeRequest;
     info.submitDir = d.submitDir;
     info.submitTime = job.submitTime;
     info.startTime = job.startTime;
     info.endTime = job.endTime;
-    info.entriesCount = d.entries.length;
+    info.entriesCount = job.templates.reduce((n, t) => n + t.entries.length, 0);
     const table = this.cp.table;
     for (const s of job.segments) {
       for (let i = 0; i < s.count; i++) {
@@ -307,7 +341,7 @@ export class ClientService {
     const table = this.cp.table;
     const out: TaskInfoT[] = [];
     for (const job of jobs) {
-      const visit = (row: number, taskId: number) => {
+      const visit = (row: number, taskId: number, template: number) => {
         const state = taskStateName(table.state(row));
         if (states.size > 0 && !states.has(state)) return;
         const worker = table.worker(row);
@@ -323,18 +357,19 @@ export class ClientService {
         t.startTime = table.startTime(row);
         t.endTime = table.endTime(row);
         t.error = this.cp.taskErrors.get(row) ?? '';
-        t.cwd = job.description.program.cwd;
-        t.stdout = job.description.program.stdout;
-        t.stderr = job.description.program.stderr;
+        const program = job.templates[template]!.program;
+        t.cwd = program.cwd;
+        t.stdout = program.stdout;
+        t.stderr = program.stderr;
         out.push(t);
       };
       if (taskSel) {
         for (const id of taskSel) {
           const row = job.rowOf(id);
-          if (row >= 0) visit(row, id);
+          if (row >= 0) visit(row, id, job.templateOfRow(row));
         }
       } else {
-        for (const s of job.segments) for (let i = 0; i < s.count; i++) visit(s.startRow + i, s.taskIds[i]!);
+        for (const s of job.segments) for (let i = 0; i < s.count; i++) visit(s.startRow + i, s.taskIds[i]!, s.template);
       }
     }
     return out;

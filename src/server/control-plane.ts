@@ -7,12 +7,15 @@ import { RingBuffer } from '../core/ring-buffer.js';
 import { Doorbell } from '../core/doorbell.js';
 import { TaskEvent, FailReason } from '../core/scheduler.js';
 import { TaskState } from '../core/task-state.js';
-import { RESOURCE_UNIT } from '../core/resources.js';
+import { toCoreVariants } from '../common/request-variants.js';
+import type { TaskDependencies } from '../core/scheduler.js';
+import type { ExplainResult } from '../core/explain.js';
+import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
 import type { Comlink } from '../common/comlink-node.js';
-import type { WorkerStateName, WorkerResource } from '../client/types.js';
+import type { WorkerStateName } from '../client/types.js';
 import { EVENT_WORDS, SchedulerToMain } from './ring-kinds.js';
-import { Job, type JobDescription } from './job.js';
+import { Job, type JobDescription, type TemplateDescription } from './job.js';
 import { jobDefinitionBytes } from './job-definition.js';
 import type { IoThreadApi, SchedulerApi, WorkerRegistration } from './thread-api.js';
 
@@ -60,28 +63,83 @@ export class ControlPlane {
 
   // ---- jobs ----
 
-  /** Creates a job with the given task ids and hands it to the scheduler. */
-  async submit(desc: JobDescription, taskIds: Uint32Array, sorted: boolean): Promise<number> {
+  /** Opens a job without tasks (`hq job open`); tasks come with later submits. */
+  openJob(desc: JobDescription): number {
     const id = ++this.lastJobId;
     const job = new Job(id, desc);
-    const request = desc.resources.map((r) => ({ name: r.name, amount: Math.round(r.amount * RESOURCE_UNIT) }));
-    if (!request.some((r) => r.name === 'cpus')) request.unshift({ name: 'cpus', amount: RESOURCE_UNIT });
-    const requestId = await this.opts.scheduler.addJob(id, {
-      priority: desc.priority,
-      request,
-      crashLimit: desc.crashLimit,
-    });
-    const count = taskIds.length;
-    const { start, newChunks } = this.table.allocate(count);
-    this.table.fillJob(start, count, id, taskIds, desc.priority, requestId);
-    job.addSegment({ startRow: start, count, taskIds, sorted });
+    job.isOpen = true;
     this.jobs.set(id, job);
-    // Workers must be able to learn the job before any assignment names it.
-    const definition = jobDefinitionBytes(id, desc);
-    await Promise.all(this.opts.io.map((io) => io.defineJob(id, definition)));
-    await this.opts.scheduler.submit(id, start, count, newChunks);
-    log.debug(`job ${id} submitted with ${count} tasks`);
     return id;
+  }
+
+  /**
+   * Adds tasks to a new job (jobId 0) or to an open one, and hands them to
+   * the scheduler. Everything is checked before anything changes.
+   */
+  async submit(jobId: number, desc: JobDescription, templates: TemplateWithIds[]): Promise<number> {
+    let job: Job | undefined;
+    if (jobId) {
+      job = this.jobs.get(jobId);
+      if (!job) throw new UserError(`Job ${jobId} not found`);
+      if (!job.isOpen) throw new UserError(`Job ${jobId} is not open`);
+    }
+    const count = templates.reduce((n, t) => n + t.taskIds.length, 0);
+    if (count === 0) throw new UserError('the job has no tasks');
+    checkUniqueIds(job, templates);
+    const deps = this.dependencies(job, templates);
+
+    const requests: number[] = [];
+    for (const t of templates) requests.push(await this.opts.scheduler.addRequest(toCoreVariants(t.template.variants)));
+    const isNew = !job;
+    if (!job) {
+      job = new Job(++this.lastJobId, desc);
+      const first = templates[0]!.template;
+      await this.opts.scheduler.addJob(job.id, {
+        priority: first.priority,
+        request: requests[0]!,
+        crashLimit: first.crashLimit,
+        timeRequestMs: first.timeRequest * 1000,
+      });
+    }
+    const { start, newChunks } = this.table.allocate(count);
+    let row = start;
+    templates.forEach((t, i) => {
+      const template = job!.templates.length;
+      job!.templates.push(t.template);
+      this.table.fillJob(row, t.taskIds.length, job!.id, t.taskIds, t.template.priority, requests[i]!);
+      job!.addSegment({ startRow: row, count: t.taskIds.length, taskIds: t.taskIds, sorted: t.sorted, template });
+      row += t.taskIds.length;
+    });
+    if (isNew) this.jobs.set(job.id, job);
+    // Workers must be able to learn the job before any assignment names it.
+    const definition = jobDefinitionBytes(job.id, job.description, templates.map((t) => t.template));
+    await Promise.all(this.opts.io.map((io) => io.defineJob(job!.id, definition)));
+    await this.opts.scheduler.submit(job.id, start, count, newChunks, deps ? toRows(deps, job, start) : null);
+    log.debug(`job ${job.id}: ${count} tasks submitted`);
+    return job.id;
+  }
+
+  /**
+   * Dependencies of the new tasks as task ids, checked: every id exists (in
+   * the job or this submission) and no cycle forms. Null when there are none.
+   */
+  private dependencies(job: Job | undefined, templates: TemplateWithIds[]): Array<[number, number[]]> | null {
+    const all: Array<[number, number[]]> = [];
+    for (const t of templates) for (const d of t.deps) all.push([d.taskId, d.deps]);
+    if (all.length === 0) return null;
+    const newIds = new Set<number>();
+    for (const t of templates) for (const id of t.taskIds) newIds.add(id);
+    const graph = new Map<number, number[]>();
+    for (const [taskId, deps] of all) {
+      if (!newIds.has(taskId)) throw new UserError(`Dependencies given for unknown task ${taskId}`);
+      for (const d of deps) {
+        if (!newIds.has(d) && !(job && job.rowOf(d) >= 0)) throw new UserError(`Task ${taskId} depends on unknown task ${d}`);
+      }
+      graph.set(taskId, deps);
+    }
+    const cyclic = findIdCycle(graph);
+    if (cyclic !== null) throw new UserError(`Dependency cycle through task ${cyclic}`);
+    return all;
   }
 
   async cancel(job: Job): Promise<boolean> {
@@ -107,11 +165,25 @@ export class ControlPlane {
     if (this.stopped) throw new Error('server is stopping');
     const id = ++this.lastWorkerId;
     this.workers.set(id, { id, reg, state: 'RUNNING', startTime: Date.now(), endTime: 0 });
-    const capacity = reg.resources.map((r) => ({ name: r.name, amount: resourceAmount(r) * RESOURCE_UNIT }));
-    await this.opts.scheduler.addWorker(id, reg.io, capacity, reg.prefetch);
     log.info(`worker ${id} registered from ${reg.hostname} (${reg.address})`);
-    this.notifyWorkerWaiters();
     return { workerId: id, serverUid: this.opts.serverUid };
+  }
+
+  async activateWorker(workerId: number): Promise<void> {
+    const w = this.workers.get(workerId);
+    if (!w || w.state !== 'RUNNING') return;
+    const reg = w.reg;
+    await this.opts.scheduler.addWorker(workerId, reg.io, reg.resources, reg.prefetch, {
+      group: reg.group || reg.hostname,
+      endTimeMs: reg.timeLimitSecs > 0 ? w.startTime + reg.timeLimitSecs * 1000 : 0,
+      coupling: reg.coupling,
+    });
+    await Promise.all(this.opts.io.map((io) => io.knowWorker(workerId, reg.hostname)));
+    this.notifyWorkerWaiters();
+  }
+
+  explain(row: number, workerIds: number[]): Promise<ExplainResult[]> {
+    return this.opts.scheduler.explain(row, workerIds);
   }
 
   async workerEnded(workerId: number, state: WorkerStateName): Promise<void> {
@@ -216,11 +288,66 @@ export class ControlPlane {
   }
 }
 
-function resourceAmount(r: WorkerResource): number {
-  if (r.kind === 'sum') return r.sum;
-  let n = 0;
-  for (const g of r.groups) n += g.length;
-  return n;
+export interface TemplateWithIds {
+  template: TemplateDescription;
+  taskIds: Uint32Array;
+  sorted: boolean;
+  deps: Array<{ taskId: number; deps: number[] }>;
+}
+
+/** Task-id dependencies as rows, in the layout the scheduler takes (rows from `start` on). */
+function toRows(deps: Array<[number, number[]]>, job: Job, start: number): TaskDependencies {
+  const count = job.segments.reduce((n, s) => (s.startRow >= start ? n + s.count : n), 0);
+  const byRow = new Map<number, number[]>();
+  for (const [taskId, list] of deps) byRow.set(job.rowOf(taskId), list.map((d) => job.rowOf(d)));
+  const offsets = new Uint32Array(count + 1);
+  const rows: number[] = [];
+  for (let i = 0; i < count; i++) {
+    offsets[i] = rows.length;
+    const list = byRow.get(start + i);
+    if (list) rows.push(...list);
+  }
+  offsets[count] = rows.length;
+  return { offsets, rows: Uint32Array.from(rows) };
+}
+
+/** Task ids must be unique within a job, across all its submissions. */
+function checkUniqueIds(job: Job | undefined, templates: TemplateWithIds[]): void {
+  if (templates.length === 1 && !job) return; // one expanded range list has no duplicates
+  const seen = new Set<number>();
+  for (const t of templates) {
+    for (const id of t.taskIds) {
+      if (seen.has(id) || (job && job.rowOf(id) >= 0)) throw new UserError(`Task id ${id} is used twice in the job`);
+      seen.add(id);
+    }
+  }
+}
+
+/** A task id on a dependency cycle, or null. */
+function findIdCycle(graph: Map<number, number[]>): number | null {
+  const state = new Map<number, 1 | 2>(); // 1 = on the path, 2 = done
+  for (const root of graph.keys()) {
+    if (state.has(root)) continue;
+    const stack: Array<[number, number]> = [[root, 0]];
+    state.set(root, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const deps = graph.get(top[0]) ?? [];
+      if (top[1] >= deps.length) {
+        state.set(top[0], 2);
+        stack.pop();
+        continue;
+      }
+      const next = deps[top[1]++]!;
+      const s = state.get(next);
+      if (s === 1) return next;
+      if (s === undefined) {
+        state.set(next, 1);
+        stack.push([next, 0]);
+      }
+    }
+  }
+  return null;
 }
 
 export { TaskState };

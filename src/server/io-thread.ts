@@ -15,13 +15,16 @@ import {
   TASK_REF_WORDS,
   decodeWorkerMessage,
   encodeAssign,
+  encodeAssignMultiNode,
   encodeCancel,
   encodeRegistered,
+  encodeSteal,
   encodeStop,
   finishedWords,
   startedWords,
+  stealResponseWords,
 } from '../transport/worker-codec.js';
-import { TaskUpdates, WorkerPayload, WorkerRegister, WorkerStopping } from '../transport/generated/protocol.js';
+import { StealResponse, TaskUpdates, WorkerPayload, WorkerRegister, WorkerStopping } from '../transport/generated/protocol.js';
 import { exposeOn, wrapPort } from '../common/comlink-node.js';
 import { log } from '../common/log.js';
 import { IoToScheduler, SchedulerToIo } from './ring-kinds.js';
@@ -55,7 +58,9 @@ interface Connection {
 }
 
 const workers = new Map<number, Connection>();
-const jobDefinitions = new Map<number, Uint8Array>();
+/** Parts of each job's definition (one per submission), sent before its first task. */
+const jobDefinitions = new Map<number, Uint8Array[]>();
+const hostnames = new Map<number, string>();
 const clients = new Set<Connection>();
 const listenSockets: uWS.us_listen_socket[] = [];
 let shuttingDown = false;
@@ -157,6 +162,18 @@ function onWorkerFrame(conn: Connection, plain: Uint8Array): void {
       break;
     case WorkerPayload.Heartbeat:
       break;
+    case WorkerPayload.StealResponse: {
+      if (!conn.workerId) throw new Error('steal response before registration');
+      const { returned, started } = stealResponseWords(msg.payload(new StealResponse()) as StealResponse);
+      const words = new Uint32Array(2 + (returned.length + started.length) / 2);
+      words[0] = conn.workerId;
+      words[1] = returned.length / 2;
+      for (let i = 0; i < returned.length; i += 2) words[2 + i / 2] = returned[i]!;
+      for (let i = 0; i < started.length; i += 2) words[2 + returned.length / 2 + i / 2] = started[i]!;
+      pendingToScheduler.push([IoToScheduler.StealResult, words]);
+      flushToScheduler();
+      break;
+    }
     case WorkerPayload.WorkerRegister:
       if (conn.workerId) throw new Error('second registration');
       register(conn, msg.payload(new WorkerRegister()) as WorkerRegister);
@@ -195,9 +212,12 @@ function register(conn: Connection, reg: WorkerRegister): void {
     prefetch: info.prefetch,
     pid: info.pid,
     address: conn.address,
+    coupling: info.coupling.map(String),
   };
+  // The worker is known here before the scheduler may assign it anything:
+  // registration first, activation (the scheduler learns of it) second.
   control.registerWorker(registration).then(
-    ({ workerId, serverUid }) => {
+    async ({ workerId, serverUid }) => {
       if (!conn.open) {
         void control.workerEnded(workerId, 'CONNECTION LOST');
         return;
@@ -205,8 +225,7 @@ function register(conn: Connection, reg: WorkerRegister): void {
       conn.workerId = workerId;
       workers.set(workerId, conn);
       send(conn, encodeRegistered(workerId, serverUid, init.idleTimeoutSecs));
-      // Assignments may have been queued for it while the reply travelled.
-      ownBell.ring();
+      await control.activateWorker(workerId);
     },
     (e: Error) => drop(conn, `registration refused: ${e.message}`),
   );
@@ -267,7 +286,14 @@ function flushToScheduler(): void {
   }
 }
 
-// Assignments and cancellations from the scheduler.
+/** Sends a worker the definition of a job before its first task of that job. */
+function introduceJob(conn: Connection, job: number): void {
+  if (conn.jobs.has(job)) return;
+  for (const part of jobDefinitions.get(job) ?? []) send(conn, part);
+  conn.jobs.add(job);
+}
+
+// Assignments, cancellations and steals from the scheduler.
 function drainScheduler(): void {
   fromScheduler.drain((kind, data, offset, words) => {
     const workerId = data[offset]!;
@@ -276,17 +302,16 @@ function drainScheduler(): void {
     const body = new Uint32Array(data.buffer, data.byteOffset + (offset + 1) * 4, words - 1);
     if (kind === SchedulerToIo.Assign) {
       const count = body.length / ASSIGNMENT_WORDS;
-      for (let i = 0; i < count; i++) {
-        const job = body[i * ASSIGNMENT_WORDS + 2]!;
-        if (!conn.jobs.has(job)) {
-          const def = jobDefinitions.get(job);
-          if (def) send(conn, def);
-          conn.jobs.add(job);
-        }
-      }
+      for (let i = 0; i < count; i++) introduceJob(conn, body[i * ASSIGNMENT_WORDS + 2]!);
       send(conn, encodeAssign(body, count));
+    } else if (kind === SchedulerToIo.AssignMultiNode) {
+      introduceJob(conn, body[2]!);
+      const ids = body.subarray(ASSIGNMENT_WORDS);
+      send(conn, encodeAssignMultiNode(body.subarray(0, ASSIGNMENT_WORDS), [...ids].map((id) => hostnames.get(id) ?? '')));
     } else if (kind === SchedulerToIo.Cancel) {
       send(conn, encodeCancel(body, body.length / TASK_REF_WORDS));
+    } else if (kind === SchedulerToIo.Steal) {
+      send(conn, encodeSteal(body, body.length / TASK_REF_WORDS));
     }
   });
 }
@@ -323,7 +348,17 @@ function onClientFrame(conn: Connection, plain: Uint8Array): void {
 
 const api: IoThreadApi = {
   defineJob(jobId, definition) {
-    jobDefinitions.set(jobId, definition);
+    const parts = jobDefinitions.get(jobId);
+    if (!parts) {
+      jobDefinitions.set(jobId, [definition]);
+      return;
+    }
+    parts.push(definition);
+    // Workers that already know the job learn its new tasks' templates now.
+    for (const conn of workers.values()) if (conn.jobs.has(jobId)) send(conn, definition);
+  },
+  knowWorker(workerId, hostname) {
+    hostnames.set(workerId, hostname);
   },
   forgetJob(jobId) {
     jobDefinitions.delete(jobId);

@@ -1,7 +1,7 @@
 // A job as the control plane keeps it: its description and counters. Its
 // tasks live in the shared task table as one contiguous row segment per
 // submission; no per-task object exists here.
-import type { JobState, ProgramDescription, ResourceAmount } from '../client/types.js';
+import type { JobState, ProgramDescription, ResourceVariantSpec } from '../client/types.js';
 import type { IdRange } from '../common/id-range.js';
 
 export interface JobSegment {
@@ -11,26 +11,34 @@ export interface JobSegment {
   taskIds: Uint32Array;
   /** True when taskIds are strictly increasing, so a lookup can bisect. */
   sorted: boolean;
+  /** Index of the job's template the rows follow. */
+  template: number;
+}
+
+/** How a group of the job's tasks runs (one per submission, one per job-file task). */
+export interface TemplateDescription {
+  ids: IdRange[];
+  entries: string[];
+  program: ProgramDescription;
+  variants: ResourceVariantSpec[];
+  priority: number;
+  crashLimit: number;
+  timeLimit: number;
+  timeRequest: number;
+  taskDir: boolean;
+  pin: string;
 }
 
 export interface JobDescription {
   name: string;
-  program: ProgramDescription;
-  resources: ResourceAmount[];
-  priority: number;
   maxFails: number | null;
-  crashLimit: number;
-  timeLimit: number;
-  timeRequest: number;
   submitDir: string;
-  taskDir: boolean;
-  pin: string;
-  entries: string[];
-  taskIdRanges: IdRange[];
+  streamDir: string;
 }
 
 export class Job {
   readonly segments: JobSegment[] = [];
+  readonly templates: TemplateDescription[] = [];
   taskCount = 0;
   finished = 0;
   failed = 0;
@@ -80,6 +88,12 @@ export class Job {
       }
     }
     return -1;
+  }
+
+  /** Template index of a row of this job. */
+  templateOfRow(row: number): number {
+    for (const s of this.segments) if (row >= s.startRow && row < s.startRow + s.count) return s.template;
+    return 0;
   }
 
   /**

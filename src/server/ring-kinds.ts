@@ -5,15 +5,24 @@ export const IoToScheduler = {
   Started: 1,
   Finished: 2,
   Failed: 3,
+  /** workerId, returned count, returned rows, then started rows. */
+  StealResult: 4,
 } as const;
 
 /** Scheduler -> I/O thread. */
 export const SchedulerToIo = {
-  /** workerId, then (row, instance, job, task) per task. */
+  /** workerId, then (row, instance, job, task, variant) per task. */
   Assign: 1,
   /** workerId, then (row, instance) per task. */
   Cancel: 2,
+  /** first workerId, row, instance, job, task, variant, then all worker ids (first included). */
+  AssignMultiNode: 3,
+  /** workerId, then (row, instance) per task to give back. */
+  Steal: 4,
 } as const;
+
+/** Words per task of an Assign record. */
+export const ASSIGN_WORDS = 5;
 
 /** Scheduler -> main thread. */
 export const SchedulerToMain = {

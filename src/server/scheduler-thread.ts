@@ -9,7 +9,7 @@ import { Doorbell } from '../core/doorbell.js';
 import { RequestTable, ResourceRegistry } from '../core/resources.js';
 import { Scheduler, type SchedulerSink } from '../core/scheduler.js';
 import { exposeOn } from '../common/comlink-node.js';
-import { EVENT_WORDS, IoToScheduler, SchedulerToIo, SchedulerToMain } from './ring-kinds.js';
+import { ASSIGN_WORDS, EVENT_WORDS, IoToScheduler, SchedulerToIo, SchedulerToMain } from './ring-kinds.js';
 import type { SchedulerApi, SchedulerInit } from './thread-api.js';
 
 const init = workerData as SchedulerInit;
@@ -63,35 +63,53 @@ function flushEvents(): void {
   eventCount = 0;
 }
 
+function taskRefs(workerId: number, rows: Uint32Array, count: number): Uint32Array {
+  const words = new Uint32Array(1 + count * 2);
+  words[0] = workerId;
+  for (let i = 0; i < count; i++) {
+    words[1 + i * 2] = rows[i]!;
+    words[2 + i * 2] = table.instance(rows[i]!);
+  }
+  return words;
+}
+
 const sink: SchedulerSink = {
   assign(workerId, rows, count) {
     const io = workerIo.get(workerId);
     if (io === undefined) return;
     for (let start = 0; start < count; start += MAX_RECORD_TASKS) {
       const n = Math.min(count - start, MAX_RECORD_TASKS);
-      const words = new Uint32Array(1 + n * 4);
+      const words = new Uint32Array(1 + n * ASSIGN_WORDS);
       words[0] = workerId;
       for (let i = 0; i < n; i++) {
         const row = rows[start + i]!;
-        const at = 1 + i * 4;
+        const at = 1 + i * ASSIGN_WORDS;
         words[at] = row;
         words[at + 1] = table.instance(row);
         words[at + 2] = table.job(row);
         words[at + 3] = table.taskId(row);
+        words[at + 4] = table.variant(row);
       }
       pushRecord(io, SchedulerToIo.Assign, words);
     }
   },
+  assignMultiNode(row, workerIds) {
+    const io = workerIo.get(workerIds[0]!);
+    if (io === undefined) return;
+    const words = new Uint32Array(6 + workerIds.length);
+    words.set([workerIds[0]!, row, table.instance(row), table.job(row), table.taskId(row), table.variant(row)]);
+    words.set(workerIds, 6);
+    pushRecord(io, SchedulerToIo.AssignMultiNode, words);
+  },
   cancel(workerId, rows, count) {
     const io = workerIo.get(workerId);
     if (io === undefined || count === 0) return;
-    const words = new Uint32Array(1 + count * 2);
-    words[0] = workerId;
-    for (let i = 0; i < count; i++) {
-      words[1 + i * 2] = rows[i]!;
-      words[2 + i * 2] = table.instance(rows[i]!);
-    }
-    pushRecord(io, SchedulerToIo.Cancel, words);
+    pushRecord(io, SchedulerToIo.Cancel, taskRefs(workerId, rows, count));
+  },
+  steal(workerId, rows, count) {
+    const io = workerIo.get(workerId);
+    if (io === undefined || count === 0) return;
+    pushRecord(io, SchedulerToIo.Steal, taskRefs(workerId, rows, count));
   },
   event(kind, row, workerId, reason) {
     if ((eventCount + 1) * EVENT_WORDS > events.length) {
@@ -111,7 +129,6 @@ const sink: SchedulerSink = {
 const registry = new ResourceRegistry();
 const requests = new RequestTable(registry);
 const scheduler = new Scheduler(table, registry, requests, sink);
-const jobRequests = new Map<number, number>();
 
 function drainIo(): void {
   const now = Date.now();
@@ -124,6 +141,11 @@ function drainIo(): void {
         for (let i = offset; i < end; i += 2) scheduler.taskFinished(data[i]! >>> 0, data[i + 1]! >>> 0, now);
       } else if (kind === IoToScheduler.Failed) {
         for (let i = offset; i < end; i += 2) scheduler.taskFailed(data[i]! >>> 0, data[i + 1]! >>> 0, now);
+      } else if (kind === IoToScheduler.StealResult) {
+        const workerId = data[offset]! >>> 0;
+        const returned = data[offset + 1]! >>> 0;
+        const rows = new Uint32Array(data.buffer, data.byteOffset + (offset + 2) * 4, words - 2);
+        if (scheduler.hasWorker(workerId)) scheduler.stealResult(workerId, rows.slice(0, returned), rows.slice(returned));
       }
     });
   }
@@ -152,15 +174,15 @@ async function loop(): Promise<void> {
 }
 
 const api: SchedulerApi = {
-  addJob(jobId, opts) {
-    const request = requests.add(opts.request);
-    jobRequests.set(jobId, request);
-    scheduler.addJob(jobId, { priority: opts.priority, request, crashLimit: opts.crashLimit });
-    return request;
+  addRequest(variants) {
+    return requests.add(variants);
   },
-  submit(jobId, startRow, count, newChunks) {
+  addJob(jobId, opts) {
+    scheduler.addJob(jobId, opts);
+  },
+  submit(jobId, startRow, count, newChunks, deps) {
     if (newChunks.length) table.addChunks(newChunks);
-    scheduler.submit(jobId, startRow, count);
+    scheduler.submit(jobId, startRow, count, deps ?? undefined);
     ownBell.ring();
   },
   cancelJob(jobId) {
@@ -168,12 +190,13 @@ const api: SchedulerApi = {
     scheduler.cancelJob(jobId);
     ownBell.ring();
   },
-  addWorker(workerId, io, capacity, prefetch) {
+  addWorker(workerId, io, resources, prefetch, opts) {
     workerIo.set(workerId, io);
-    scheduler.addWorker(workerId, capacity, prefetch);
+    scheduler.addWorker(workerId, resources, prefetch, opts);
     ownBell.ring();
   },
   removeWorker(workerId, crashed) {
+    if (!workerIo.has(workerId)) return; // ended before it was activated
     drainIo();
     scheduler.removeWorker(workerId, crashed);
     workerIo.delete(workerId);
@@ -186,6 +209,11 @@ const api: SchedulerApi = {
       out.push([id, load.assigned, load.running]);
     }
     return out;
+  },
+  explain(row, workerIds) {
+    drainIo();
+    const now = Date.now();
+    return workerIds.filter((id) => scheduler.hasWorker(id)).map((id) => scheduler.explain(row, id, now));
   },
   stop() {
     running = false;

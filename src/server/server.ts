@@ -1,5 +1,6 @@
 // Starts a server: the control plane on this (main) thread, one scheduler
 // thread and one or more I/O threads, wired by shared memory.
+import net from 'node:net';
 import os from 'node:os';
 import crypto from 'node:crypto';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -37,6 +38,17 @@ export interface RunningServer {
   /** Resolves once the server has fully stopped. */
   stopped: Promise<void>;
   stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -83,8 +95,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const ioThreads: Worker[] = [];
   const ioApis: Array<ReturnType<typeof wrapPort<IoThreadApi>>> = [];
   const controlPorts: MessagePort[] = [];
-  let clientPort = opts.clientPort ?? 0;
-  let workerPort = opts.workerPort ?? 0;
+  // uWebSockets.js shares a port between threads only when it is not 0, so
+  // with several I/O threads the OS-assigned ports are picked up front.
+  let clientPort = opts.clientPort ?? (ioCount > 1 ? await freePort() : 0);
+  let workerPort = opts.workerPort ?? (ioCount > 1 ? await freePort() : 0);
   const threadFailed = (name: string) => (e: Error) => log.error(`${name} thread failed: ${e.stack ?? e.message}`);
   schedulerThread.on('error', threadFailed('scheduler'));
 
@@ -175,6 +189,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const controlApi: ControlPlaneApi = {
     registerWorker: (reg) => controlPlane.registerWorker(reg),
+    activateWorker: (id) => controlPlane.activateWorker(id),
     workerEnded: (id, state) => controlPlane.workerEnded(id, state),
     clientRequest: (bytes) => service.handle(bytes),
     taskErrors: (errors) => controlPlane.recordTaskErrors(errors),

@@ -2,6 +2,9 @@
 // path). Task-level traffic never goes here: it goes through ring buffers.
 import type { MessagePort } from 'node:worker_threads';
 import type { TaskTableShared } from '../core/task-table.js';
+import type { ResourceVariant } from '../core/resources.js';
+import type { ExplainResult } from '../core/explain.js';
+import type { TaskDependencies, WorkerSchedulingOptions } from '../core/scheduler.js';
 import type { WorkerResource, WorkerStateName } from '../client/types.js';
 
 export interface WorkerRegistration {
@@ -20,11 +23,15 @@ export interface WorkerRegistration {
   prefetch: number;
   pid: number;
   address: string;
+  coupling: string[];
 }
 
 /** Served by the main thread (control plane) to the I/O threads. */
 export interface ControlPlaneApi {
+  /** Gives the worker its id; it gets no work before activateWorker. */
   registerWorker(reg: WorkerRegistration): Promise<{ workerId: number; serverUid: string }>;
+  /** Hands a registered worker to the scheduler. */
+  activateWorker(workerId: number): Promise<void>;
   workerEnded(workerId: number, state: WorkerStateName): Promise<void>;
   clientRequest(bytes: Uint8Array): Promise<Uint8Array>;
   taskErrors(errors: Array<[row: number, instance: number, error: string]>): void;
@@ -32,7 +39,10 @@ export interface ControlPlaneApi {
 
 /** Served by each I/O thread to the main thread. */
 export interface IoThreadApi {
+  /** Adds a part (one submission's templates) to what workers learn of a job. */
   defineJob(jobId: number, definition: Uint8Array): void;
+  /** Hostnames of all workers, for multi-node tasks that span I/O threads. */
+  knowWorker(workerId: number, hostname: string): void;
   forgetJob(jobId: number): void;
   stopWorker(workerId: number, reason: string): boolean;
   shutdown(): Promise<void>;
@@ -58,19 +68,24 @@ export interface IoThreadInit {
 
 export interface JobSchedulingOptions {
   priority: number;
-  /** Resource request as name/amount pairs (amount in fixed-point units). */
-  request: Array<{ name: string; amount: number }>;
+  /** Request id (from addRequest) of the job's first tasks. */
+  request: number;
   crashLimit: number;
+  timeRequestMs: number;
 }
 
 /** Served by the scheduler thread to the main thread. */
 export interface SchedulerApi {
-  addJob(jobId: number, opts: JobSchedulingOptions): number;
-  submit(jobId: number, startRow: number, count: number, newChunks: SharedArrayBuffer[]): void;
+  /** Registers a resource request (amounts in fixed-point units); returns its id. */
+  addRequest(variants: ResourceVariant[]): number;
+  addJob(jobId: number, opts: JobSchedulingOptions): void;
+  submit(jobId: number, startRow: number, count: number, newChunks: SharedArrayBuffer[], deps: TaskDependencies | null): void;
   cancelJob(jobId: number): void;
-  addWorker(workerId: number, io: number, capacity: Array<{ name: string; amount: number }>, prefetch: number): void;
+  addWorker(workerId: number, io: number, resources: WorkerResource[], prefetch: number, opts: WorkerSchedulingOptions): void;
   removeWorker(workerId: number, crashed: boolean): void;
   workerLoads(): Array<[workerId: number, assigned: number, running: number]>;
+  /** Why the task at `row` does or does not run on each of the workers. */
+  explain(row: number, workerIds: number[]): ExplainResult[];
   stop(): void;
 }
 

@@ -1,7 +1,7 @@
 // Conversions between the plain data types and the flatbuffers object API
 // for the tables both sides share (schema/common.fbs).
-import { IdRangeT, KeyValueT, ProgramT, ResourceAmountT, ResourceDescriptorT, ResourceGroupT } from './generated/protocol.js';
-import type { ProgramDescription, ResourceAmount, WorkerResource } from '../client/types.js';
+import { IdRangeT, KeyValueT, ProgramT, ResourceAmountT, ResourceDescriptorT, ResourceGroupT, ResourceVariantT } from './generated/protocol.js';
+import type { ProgramDescription, ResourceAmount, ResourceVariantSpec, WorkerResource } from '../client/types.js';
 import type { IdRange } from '../common/id-range.js';
 
 export function str(value: string | Uint8Array | null | undefined): string {
@@ -58,4 +58,12 @@ export function descriptorsFromT(list: ResourceDescriptorT[]): WorkerResource[] 
     groups: r.groups.map((g) => g.indices.map(str)),
     sum: r.sum,
   }));
+}
+
+export function variantsToT(list: ResourceVariantSpec[]): ResourceVariantT[] {
+  return list.map((v) => new ResourceVariantT(v.nodes, resourcesToT(v.resources)));
+}
+
+export function variantsFromT(list: ResourceVariantT[]): ResourceVariantSpec[] {
+  return list.map((v) => ({ nodes: v.nodes, resources: resourcesFromT(v.resources) }));
 }

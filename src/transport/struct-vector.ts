@@ -21,6 +21,8 @@ export function readStructWords(table: TableLike, vtableSlot: number, wordsPerSt
   const length = bb.__vector_len(table.bb_pos + offset);
   const words = length * wordsPerStruct;
   const bytes = bb.bytes();
+  // The length comes from the peer: it must not claim more than the frame holds.
+  if (start < 0 || start + words * 4 > bytes.length) throw new RangeError(`struct vector of ${length} entries exceeds the frame`);
   const out = new Uint32Array(words);
   new Uint8Array(out.buffer).set(bytes.subarray(start, start + words * 4));
   return out;

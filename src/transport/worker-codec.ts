@@ -2,8 +2,13 @@
 // (schema/worker.fbs). Task batches go through typed arrays, never one object
 // per task.
 import * as fb from 'flatbuffers';
+import { CheckedByteBuffer } from './checked-byte-buffer.js';
 import {
+  AssignMultiNode,
   AssignTasks,
+  StealResponse,
+  StealTasks,
+  TaskAssignment,
   CancelTasks,
   Heartbeat,
   ServerPayload,
@@ -20,8 +25,8 @@ import {
 } from './generated/protocol.js';
 import { readStructWords, writeStructWords } from './struct-vector.js';
 
-/** Words per TaskAssignment struct: row, instance, job, task. */
-export const ASSIGNMENT_WORDS = 4;
+/** Words per TaskAssignment struct: row, instance, job, task, variant. */
+export const ASSIGNMENT_WORDS = 5;
 /** Words per TaskRef struct: row, instance. */
 export const TASK_REF_WORDS = 2;
 
@@ -66,6 +71,21 @@ export function encodeAssign(words: Uint32Array, count: number): Uint8Array {
 export function encodeCancel(words: Uint32Array, count: number): Uint8Array {
   const tasks = writeStructWords(builder, words, count, TASK_REF_WORDS);
   return serverMessage(ServerPayload.CancelTasks, CancelTasks.createCancelTasks(builder, tasks));
+}
+
+/** `task` holds one assignment (ASSIGNMENT_WORDS); hostnames of all its workers, the runner first. */
+export function encodeAssignMultiNode(task: Uint32Array, hostnames: string[]): Uint8Array {
+  const names = AssignMultiNode.createHostnamesVector(builder, hostnames.map((h) => builder.createString(h)));
+  AssignMultiNode.startAssignMultiNode(builder);
+  AssignMultiNode.addTask(builder, TaskAssignment.createTaskAssignment(builder, task[0]!, task[1]!, task[2]!, task[3]!, task[4]!));
+  AssignMultiNode.addHostnames(builder, names);
+  return serverMessage(ServerPayload.AssignMultiNode, AssignMultiNode.endAssignMultiNode(builder));
+}
+
+/** `words` holds `count` task refs of TASK_REF_WORDS each. */
+export function encodeSteal(words: Uint32Array, count: number): Uint8Array {
+  const tasks = writeStructWords(builder, words, count, TASK_REF_WORDS);
+  return serverMessage(ServerPayload.StealTasks, StealTasks.createStealTasks(builder, tasks));
 }
 
 export function encodeStop(reason: string): Uint8Array {
@@ -120,6 +140,12 @@ export function encodeUpdates(
   return workerMessage(WorkerPayload.TaskUpdates, TaskUpdates.endTaskUpdates(builder));
 }
 
+export function encodeStealResponse(returned: Uint32Array, started: Uint32Array): Uint8Array {
+  const r = writeStructWords(builder, returned, returned.length / TASK_REF_WORDS, TASK_REF_WORDS);
+  const st = writeStructWords(builder, started, started.length / TASK_REF_WORDS, TASK_REF_WORDS);
+  return workerMessage(WorkerPayload.StealResponse, StealResponse.createStealResponse(builder, r, st));
+}
+
 export function encodeHeartbeat(): Uint8Array {
   Heartbeat.startHeartbeat(builder);
   return workerMessage(WorkerPayload.Heartbeat, Heartbeat.endHeartbeat(builder));
@@ -131,11 +157,20 @@ export function encodeStopping(reason: string): Uint8Array {
 }
 
 export function decodeWorkerMessage(bytes: Uint8Array): WorkerMessage {
-  return WorkerMessage.getRootAsWorkerMessage(new fb.ByteBuffer(bytes));
+  // Worker frames are decoded by the server: a bad one must fail, not run away.
+  return WorkerMessage.getRootAsWorkerMessage(new CheckedByteBuffer(bytes));
 }
 
 export function startedWords(msg: TaskUpdates): Uint32Array {
   return readStructWords(msg as never, 4, TASK_REF_WORDS);
+}
+
+export function stealWords(msg: StealTasks): Uint32Array {
+  return readStructWords(msg as never, 4, TASK_REF_WORDS);
+}
+
+export function stealResponseWords(msg: StealResponse): { returned: Uint32Array; started: Uint32Array } {
+  return { returned: readStructWords(msg as never, 4, TASK_REF_WORDS), started: readStructWords(msg as never, 6, TASK_REF_WORDS) };
 }
 
 export function finishedWords(msg: TaskUpdates): Uint32Array {

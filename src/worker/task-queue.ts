@@ -1,7 +1,7 @@
 // Tasks assigned to this worker but not started yet, in arrival order, held
-// as (row, instance, job, task) words; started or canceled entries become
-// holes that the head skips.
-const WORDS = 4;
+// as (row, instance, job, task, variant) words; started or canceled entries
+// become holes that the head skips.
+const WORDS = 5;
 const HOLE = 0xffffffff;
 
 export type StartDecision = 'taken' | 'stop' | 'skip';
@@ -37,11 +37,11 @@ export class TaskQueue {
    * Offers queued tasks in order; the callback takes one ('taken'), leaves
    * it queued ('skip'), or ends the pass ('stop', e.g. no room for it).
    */
-  forEachStartable(fn: (row: number, instance: number, job: number, task: number) => StartDecision): void {
+  forEachStartable(fn: (row: number, instance: number, job: number, task: number, variant: number) => StartDecision): void {
     const w = this.words;
     for (let at = this.head; at < this.tail; at += WORDS) {
       if (w[at] === HOLE) continue;
-      const decision = fn(w[at]!, w[at + 1]!, w[at + 2]!, w[at + 3]!);
+      const decision = fn(w[at]!, w[at + 1]!, w[at + 2]!, w[at + 3]!, w[at + 4]!);
       if (decision === 'stop') break;
       if (decision === 'taken') {
         w[at] = HOLE;

@@ -1,6 +1,8 @@
 // A worker: connects to the server, offers its resources, runs the tasks it
 // is given and reports their progress in batches.
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { SecureSocket } from '../transport/secure-socket.js';
 import { keyFromHex } from '../transport/secret-key.js';
 import {
@@ -11,33 +13,41 @@ import {
   decodeServerMessage,
   encodeHeartbeat,
   encodeRegister,
+  encodeStealResponse,
   encodeStopping,
   encodeUpdates,
+  stealWords,
   type FailureRecord,
 } from '../transport/worker-codec.js';
 import {
+  AssignMultiNode,
   AssignTasks,
   CancelTasks,
   JobDefinition,
   ServerPayload,
+  StealTasks,
   StopWorker,
   WorkerRegistered,
   WorkerRegisterT,
 } from '../transport/generated/protocol.js';
-import { descriptorsToT, programFromT, resourcesFromT, str } from '../transport/common-codec.js';
+import { descriptorsToT } from '../transport/common-codec.js';
 import { requireAccess } from '../server/server-dir.js';
+import { ResourceAllocator, type Allocation } from '../core/allocator.js';
 import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
 import { VERSION } from '../common/version.js';
-import type { ProgramDescription, WorkerResource } from '../client/types.js';
-import { FreeResources, type Allocation, type TaskRequest } from './free-resources.js';
+import type { WorkerResource } from '../client/types.js';
 import { TaskProcess } from './task-process.js';
 import { createLauncher } from './launcher.js';
 import { TaskQueue } from './task-queue.js';
+import { JobCatalog, type WorkerJob, type WorkerTemplate } from './job-catalog.js';
+import { pinnedArgs, taskEnvironment } from './task-environment.js';
 
 export interface WorkerOptions {
   serverDir: string;
   resources: WorkerResource[];
+  /** Indexed resources whose groups correspond (`--coupling`). */
+  coupling: string[];
   hostname?: string;
   group?: string;
   workDir?: string;
@@ -52,19 +62,13 @@ export interface WorkerOptions {
   zeroWork: boolean;
 }
 
-interface JobInfo {
-  program: ProgramDescription;
-  request: TaskRequest[];
-  timeLimit: number;
-  submitDir: string;
-  entries: string[];
-}
-
 interface Running {
   row: number;
   instance: number;
   process: TaskProcess | null;
-  alloc: Allocation;
+  allocation: Allocation | null;
+  /** Per-task files to remove when it ends (task dir, node files). */
+  cleanup: string[];
 }
 
 export async function runWorker(opts: WorkerOptions): Promise<string> {
@@ -72,10 +76,11 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   const key = keyFromHex(access.worker.secret_key);
   const hostname = opts.hostname || os.hostname();
   const cpuCount = opts.resources.find((r) => r.name === 'cpus')?.groups.flat().length ?? 1;
+  const workDir = opts.workDir || path.join(os.tmpdir(), `hq-worker-${process.pid}`);
 
-  const pool = new FreeResources(opts.resources);
+  const allocator = new ResourceAllocator(opts.resources, { coupling: opts.coupling });
   const launcher = createLauncher();
-  const jobs = new Map<number, JobInfo>();
+  const catalog = new JobCatalog();
   const queue = new TaskQueue();
   const running = new Map<number, Running>();
   let serverUid = '';
@@ -125,67 +130,104 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
     finishedCount++;
     scheduleFlush();
   };
+  const reportFailed = (row: number, instance: number, error: string) => {
+    failed.push({ row, instance, error });
+    scheduleFlush();
+  };
 
   // ---- running tasks ----
   let lastBusy = Date.now();
 
+  /** Starts queued tasks strictly in arrival order while the head fits (the scheduler assumes this order). */
   const tryStart = () => {
     if (ending) return;
-    queue.forEachStartable((row, instance, job, task) => {
-      const info = jobs.get(job);
-      if (!info) return 'skip';
-      const alloc = pool.allocate(info.request);
-      if (!alloc) return 'stop';
-      startTask(row, instance, job, task, info, alloc);
+    queue.forEachStartable((row, instance, job, task, variant) => {
+      const info = catalog.get(job);
+      const template = info && catalog.template(info, task);
+      if (!info || !template) {
+        reportFailed(row, instance, `The worker does not know task ${task} of job ${job}`);
+        return 'taken';
+      }
+      const request = template.coreVariants[variant] ?? template.coreVariants[0]!;
+      const allocation = allocator.allocate(request);
+      if (!allocation) return 'stop';
+      startTask({ row, instance, job, task, variant }, info, template, allocation, []);
       return 'taken';
     });
   };
 
-  const startTask = (row: number, instance: number, job: number, task: number, info: JobInfo, alloc: Allocation) => {
-    const entry: Running = { row, instance, process: null, alloc };
-    running.set(row, entry);
-    reportStarted(row, instance);
-    const cpus = alloc.indices.get('cpus') ?? [];
-    const env: Record<string, string> = {
-      HQ_JOB_ID: String(job),
-      HQ_TASK_ID: String(task),
-      HQ_INSTANCE_ID: String(instance),
-      HQ_SUBMIT_DIR: info.submitDir,
-      HQ_CPUS: cpus.join(','),
-      HQ_WORKER_ID: String(workerId),
-      HQ_SERVER_UID: serverUid,
-    };
-    if (info.entries.length > 0) env.HQ_ENTRY = info.entries[task] ?? '';
-    for (const [name, indices] of alloc.indices) {
-      if (name !== 'cpus') env[`HQ_RESOURCE_VALUES_${name.replace(/\W/g, '_')}`] = indices.join(',');
+  interface TaskRef {
+    row: number;
+    instance: number;
+    job: number;
+    task: number;
+    variant: number;
+  }
+
+  const startTask = (
+    t: TaskRef,
+    info: WorkerJob,
+    template: WorkerTemplate,
+    allocation: Allocation | null,
+    extraEnv: Array<[string, string]>,
+    cleanup: string[] = [],
+  ) => {
+    const entry: Running = { row: t.row, instance: t.instance, process: null, allocation, cleanup };
+    running.set(t.row, entry);
+    reportStarted(t.row, t.instance);
+    const env = taskEnvironment(
+      {
+        jobId: t.job,
+        taskId: t.task,
+        instance: t.instance,
+        workerId,
+        serverUid,
+        submitDir: info.submitDir,
+        entry: catalog.entry(template, t.task),
+      },
+      template.variants[t.variant],
+      allocation,
+      template.pin,
+      template.program.env,
+    );
+    for (const [k, v] of extraEnv) env[k] = v;
+    if (template.taskDir) {
+      fs.mkdirSync(workDir, { recursive: true });
+      const dir = fs.mkdtempSync(path.join(workDir, `task-${t.job}-${t.task}-`));
+      env.HQ_TASK_DIR = dir;
+      cleanup.push(dir);
     }
+    const program = { ...template.program, args: pinnedArgs(template.program.args, template.pin, env.HQ_CPUS ?? '') };
     entry.process = new TaskProcess(
       launcher,
       {
-        jobId: job,
-        taskId: task,
-        instance,
-        program: info.program,
+        jobId: t.job,
+        taskId: t.task,
+        instance: t.instance,
+        program,
         submitDir: info.submitDir,
         serverUid,
         env,
-        timeLimit: info.timeLimit,
+        timeLimit: template.timeLimit,
       },
       (outcome) => {
-        const current = running.get(row);
+        const current = running.get(t.row);
         if (current !== entry) return; // canceled meanwhile
-        running.delete(row);
-        pool.release(alloc);
-        if (outcome.ok) reportFinished(row, instance);
-        else {
-          failed.push({ row, instance, error: outcome.error });
-          scheduleFlush();
-        }
+        finishEntry(entry);
+        if (outcome.ok) reportFinished(t.row, t.instance);
+        else reportFailed(t.row, t.instance, outcome.error);
         lastBusy = Date.now();
         tryStart();
         checkFinishRunning();
       },
     );
+  };
+
+  /** Frees what a task held (resources, its files). */
+  const finishEntry = (entry: Running) => {
+    running.delete(entry.row);
+    if (entry.allocation) allocator.release(entry.allocation);
+    for (const p of entry.cleanup) fs.rmSync(p, { recursive: true, force: true });
   };
 
   const onAssign = (words: Uint32Array) => {
@@ -204,6 +246,42 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
     tryStart();
   };
 
+  /** A multi-node task: the whole worker is its, the others are reserved by the server. */
+  const onAssignMultiNode = (msg: AssignMultiNode) => {
+    const a = msg.task()!;
+    const t: TaskRef = { row: a.row(), instance: a.instance(), job: a.job(), task: a.task(), variant: a.variant() };
+    const hosts: string[] = [];
+    for (let i = 0; i < msg.hostnamesLength(); i++) hosts.push(msg.hostnames(i));
+    const info = catalog.get(t.job);
+    const template = info && catalog.template(info, t.task);
+    if (!info || !template) {
+      reportFailed(t.row, t.instance, `The worker does not know task ${t.task} of job ${t.job}`);
+      return;
+    }
+    if (opts.zeroWork) {
+      reportStarted(t.row, t.instance);
+      reportFinished(t.row, t.instance);
+      return;
+    }
+    fs.mkdirSync(workDir, { recursive: true });
+    const nodeFile = path.join(workDir, `nodes-${t.job}-${t.task}-${t.instance}`);
+    const hostFile = `${nodeFile}.hosts`;
+    fs.writeFileSync(nodeFile, hosts.map((h) => h.split('.')[0]).join('\n') + '\n');
+    fs.writeFileSync(hostFile, hosts.join('\n') + '\n');
+    startTask(
+      t,
+      info,
+      template,
+      null,
+      [
+        ['HQ_NUM_NODES', String(hosts.length)],
+        ['HQ_NODE_FILE', nodeFile],
+        ['HQ_HOST_FILE', hostFile],
+      ],
+      [nodeFile, hostFile],
+    );
+  };
+
   const onCancel = (words: Uint32Array) => {
     for (let i = 0; i < words.length; i += TASK_REF_WORDS) {
       const row = words[i]!;
@@ -211,18 +289,33 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
       queue.remove(row, instance);
       const r = running.get(row);
       if (r && r.instance === instance) {
-        running.delete(row);
-        pool.release(r.alloc);
+        finishEntry(r);
         r.process?.kill();
       }
     }
     tryStart();
   };
 
+  /** The server takes back queued tasks for an idle worker; started ones stay. */
+  const onSteal = (words: Uint32Array) => {
+    const returned: number[] = [];
+    const kept: number[] = [];
+    for (let i = 0; i < words.length; i += TASK_REF_WORDS) {
+      const row = words[i]!;
+      const instance = words[i + 1]!;
+      (queue.remove(row, instance) ? returned : kept).push(row, instance);
+    }
+    // Started tasks must be reported before the answer that names them.
+    flush();
+    socket.send(encodeStealResponse(Uint32Array.from(returned), Uint32Array.from(kept)));
+  };
+
   // ---- leaving ----
   const killAll = () => {
-    for (const r of running.values()) r.process?.kill();
-    running.clear();
+    for (const r of [...running.values()]) {
+      r.process?.kill();
+      finishEntry(r);
+    }
   };
 
   const end = (reason: string, notify: boolean) => {
@@ -238,12 +331,16 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
       socket.send(encodeStopping(reason));
     }
     socket.close();
+    if (!opts.workDir) fs.rmSync(workDir, { recursive: true, force: true });
     resolveEnd(reason);
   };
 
   let serverLost = false;
   const checkFinishRunning = () => {
-    if (serverLost && running.size === 0) resolveEnd('server lost');
+    if (serverLost && running.size === 0) {
+      launcher.close();
+      resolveEnd('server lost');
+    }
   };
 
   // ---- connection ----
@@ -258,21 +355,18 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
         case ServerPayload.AssignTasks:
           onAssign(assignmentWords(msg.payload(new AssignTasks()) as AssignTasks));
           break;
-        case ServerPayload.JobDefinition: {
-          const def = (msg.payload(new JobDefinition()) as JobDefinition).unpack();
-          const request = resourcesFromT(def.resources).map((r) => ({ name: r.name, amount: r.amount, policy: r.policy }));
-          if (!request.some((r) => r.name === 'cpus')) request.unshift({ name: 'cpus', amount: 1, policy: 'compact' });
-          jobs.set(def.jobId, {
-            program: programFromT(def.program),
-            request,
-            timeLimit: def.timeLimitSecs,
-            submitDir: str(def.submitDir),
-            entries: def.entries,
-          });
+        case ServerPayload.AssignMultiNode:
+          onAssignMultiNode(msg.payload(new AssignMultiNode()) as AssignMultiNode);
           break;
-        }
+        case ServerPayload.JobDefinition:
+          catalog.add((msg.payload(new JobDefinition()) as JobDefinition).unpack());
+          tryStart();
+          break;
         case ServerPayload.CancelTasks:
           onCancel(cancelWords(msg.payload(new CancelTasks()) as CancelTasks));
+          break;
+        case ServerPayload.StealTasks:
+          onSteal(stealWords(msg.payload(new StealTasks()) as StealTasks));
           break;
         case ServerPayload.WorkerRegistered: {
           const r = msg.payload(new WorkerRegistered()) as WorkerRegistered;
@@ -311,7 +405,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   reg.version = VERSION;
   reg.hostname = hostname;
   reg.group = opts.group || hostname;
-  reg.workDir = opts.workDir || '';
+  reg.workDir = workDir;
   reg.resources = descriptorsToT(opts.resources);
   reg.heartbeatSecs = opts.heartbeat;
   reg.idleTimeoutSecs = opts.idleTimeout;
@@ -322,6 +416,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   reg.zeroWork = opts.zeroWork;
   reg.prefetch = opts.zeroWork ? 16384 : Math.max(16, cpuCount * 2);
   reg.pid = process.pid;
+  reg.coupling = opts.coupling;
   socket.send(encodeRegister(reg));
   workerId = await registration;
   log.info(`worker ${workerId} registered with the server (${cpuCount} cpus)`);
@@ -347,3 +442,4 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   process.once('SIGTERM', stopOnSignal);
   return ended;
 }
+

@@ -36,11 +36,16 @@ export class RecordingSink implements SchedulerSink {
   readonly events: RecordedEvent[] = [];
   readonly assigns: Array<{ workerId: number; rows: number[] }> = [];
   readonly cancels: Array<{ workerId: number; rows: number[] }> = [];
+  readonly multiNode: Array<{ row: number; workerIds: number[] }> = [];
+  readonly steals: Array<{ workerId: number; rows: number[] }> = [];
   /** State per row as told by events (rows start Waiting). */
   readonly lastState = new Map<number, TaskState>();
   readonly terminalEvents = new Map<number, number>();
   onAssign: ((workerId: number, rows: number[]) => void) | null = null;
   onCancel: ((workerId: number, rows: number[]) => void) | null = null;
+  onMultiNode: ((row: number, workerIds: number[]) => void) | null = null;
+  onSteal: ((workerId: number, rows: number[]) => void) | null = null;
+  onEvent: ((event: RecordedEvent) => void) | null = null;
   private readonly table: TaskTable;
 
   constructor(table: TaskTable) {
@@ -58,6 +63,26 @@ export class RecordingSink implements SchedulerSink {
     this.onAssign?.(workerId, copy);
   }
 
+  assignMultiNode(row: number, workerIds: Uint32Array): void {
+    assert.equal(this.table.state(row), TaskState.Assigned);
+    assert.equal(this.table.worker(row), workerIds[0]);
+    const ids = Array.from(workerIds);
+    assert.equal(new Set(ids).size, ids.length, 'a worker twice in one multi-node task');
+    this.multiNode.push({ row, workerIds: ids });
+    this.onMultiNode?.(row, ids);
+  }
+
+  steal(workerId: number, rows: Uint32Array, count: number): void {
+    assert.ok(count > 0);
+    const copy = Array.from(rows.subarray(0, count));
+    for (const row of copy) {
+      assert.equal(this.table.state(row), TaskState.Assigned);
+      assert.equal(this.table.worker(row), workerId);
+    }
+    this.steals.push({ workerId, rows: copy });
+    this.onSteal?.(workerId, copy);
+  }
+
   cancel(workerId: number, rows: Uint32Array, count: number): void {
     const copy = Array.from(rows.subarray(0, count));
     this.cancels.push({ workerId, rows: copy });
@@ -72,7 +97,9 @@ export class RecordingSink implements SchedulerSink {
     if (kind === TaskEvent.Finished || kind === TaskEvent.Failed || kind === TaskEvent.Canceled) {
       this.terminalEvents.set(row, (this.terminalEvents.get(row) ?? 0) + 1);
     }
-    this.events.push({ kind, row, workerId, reason });
+    const recorded = { kind, row, workerId, reason };
+    this.events.push(recorded);
+    this.onEvent?.(recorded);
   }
 
   /** Rows of events of one kind, in order. */
@@ -84,5 +111,7 @@ export class RecordingSink implements SchedulerSink {
     this.events.length = 0;
     this.assigns.length = 0;
     this.cancels.length = 0;
+    this.multiNode.length = 0;
+    this.steals.length = 0;
   }
 }

@@ -2,15 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserError } from '../../src/common/errors.js';
 import {
+  PolicyCode,
   RESOURCE_UNIT,
   RequestTable,
   ResourceRegistry,
-  add,
-  fitCount,
-  fits,
+  compactVariant,
   formatResourceAmount,
-  subtract,
   toResourceUnits,
+  type ResourcePolicy,
 } from '../../src/core/resources.js';
 
 test('user amounts become fixed-point units and back', () => {
@@ -39,44 +38,64 @@ test('the registry gives dense ids with cpus first', () => {
   assert.throws(() => registry.name(7), RangeError);
 });
 
-test('requests are deduplicated whatever the order and zero entries', () => {
+const U = RESOURCE_UNIT;
+
+test('requests are deduplicated whatever the entry order', () => {
   const registry = new ResourceRegistry();
   const requests = new RequestTable(registry);
-  const a = requests.add([{ name: 'cpus', amount: 10000 }, { name: 'gpus', amount: 5000 }]);
-  const b = requests.add([{ name: 'gpus', amount: 5000 }, { name: 'cpus', amount: 10000 }, { name: 'fpga', amount: 0 }]);
-  const c = requests.add([{ name: 'cpus', amount: 20000 }]);
+  const a = requests.add([compactVariant([{ name: 'cpus', amount: U }, { name: 'gpus', amount: U / 2 }])]);
+  const b = requests.add([compactVariant([{ name: 'gpus', amount: U / 2 }, { name: 'cpus', amount: U }])]);
+  const c = requests.add([compactVariant([{ name: 'cpus', amount: 2 * U }])]);
+  const d = requests.add([{ nodes: 0, entries: [{ resource: 0, amount: 2 * U, policy: 'scatter' }] }]);
   assert.equal(a, b);
   assert.notEqual(a, c);
-  assert.equal(requests.count, 2);
-  assert.deepEqual([...requests.get(a)], [10000, 5000, 0]);
-  registry.id('mem'); // the vector follows the registry
-  assert.deepEqual([...requests.get(c)], [20000, 0, 0, 0]);
-  assert.equal(requests.get(c), requests.get(c));
-  assert.throws(() => requests.get(9), RangeError);
+  assert.notEqual(c, d); // same amount, other policy
+  assert.equal(requests.count, 3);
+  const [variant] = requests.variants(a);
+  assert.deepEqual(variant.entries, [
+    { resource: 0, amount: U, policy: 'compact' },
+    { resource: 1, amount: U / 2, policy: 'compact' },
+  ]);
+  assert.deepEqual([...variant.plan], [0, 2, 0, U, PolicyCode.Compact, 1, U / 2, PolicyCode.Compact]);
+  assert.equal(requests.nodes(a), 0);
+  assert.throws(() => requests.variants(9), RangeError);
+  assert.throws(() => requests.nodes(9), RangeError);
+});
+
+test('variants keep their order; a multi-node request has one variant and no entries', () => {
+  const requests = new RequestTable(new ResourceRegistry());
+  const gpu = { nodes: 0, entries: [{ resource: 'gpus', amount: U, policy: 'compact' as const }] };
+  const cpu = { nodes: 0, entries: [{ resource: 'cpus', amount: 4 * U, policy: 'compact!' as const }] };
+  const either = requests.add([gpu, cpu]);
+  assert.notEqual(requests.add([cpu, gpu]), either);
+  assert.deepEqual(requests.variants(either).map((v) => v.entries[0].policy), ['compact', 'compact!']);
+  const mn = requests.add([{ nodes: 3, entries: [{ resource: 'cpus', amount: U, policy: 'compact' }] }]);
+  assert.equal(requests.nodes(mn), 3);
+  assert.deepEqual(requests.variants(mn)[0].entries, []);
+  assert.equal(requests.add([{ nodes: 3, entries: [] }]), mn);
+  assert.throws(() => requests.add([{ nodes: 2, entries: [] }, cpu]), /multi-node/);
 });
 
 test('bad requests name the bad value', () => {
   const requests = new RequestTable(new ResourceRegistry());
-  assert.throws(() => requests.add([{ name: 'cpus', amount: -1 }]), /-1/);
-  assert.throws(() => requests.add([{ name: 'gpus', amount: 1 }, { name: 'gpus', amount: 2 }]), /'gpus' given twice/);
+  const one = (amount: number, policy: ResourcePolicy = 'compact', resource: string | number = 'cpus') =>
+    requests.add([{ nodes: 0, entries: [{ resource, amount, policy }] }]);
+  assert.throws(() => one(-1), /-1/);
+  assert.throws(() => one(0), UserError);
+  assert.throws(() => one(1.5 * U, 'compact!'), /compact! needs a whole amount .* 1.5/);
+  assert.throws(() => one(0.5 * U, 'tight!'), /tight!/);
+  assert.throws(() => one(U, 'packed' as ResourcePolicy), /'packed'/);
+  assert.throws(() => one(U, 'compact', 42), /unknown resource id 42/);
+  assert.throws(
+    () => requests.add([compactVariant([{ name: 'gpus', amount: 1 }, { name: 'gpus', amount: 2 }])]),
+    /'gpus' given twice/,
+  );
   assert.throws(() => requests.add([]), UserError);
-  assert.throws(() => requests.add([{ name: 'cpus', amount: 0 }]), UserError);
-  // Binary noise from scaling is rounded away.
-  const id = requests.add([{ name: 'cpus', amount: 0.1 * RESOURCE_UNIT }]);
-  assert.equal(requests.get(id)[0], 1000);
-});
-
-test('vector helpers', () => {
-  const free = Float64Array.of(40000, 10000);
-  assert.equal(fits(free, Float64Array.of(40000, 10000)), true);
-  assert.equal(fits(free, Float64Array.of(40001)), false);
-  assert.equal(fits(free, Float64Array.of(0, 0, 1)), false); // a resource the worker lacks
-  assert.equal(fits(free, Float64Array.of(0, 0, 0)), true);
-  assert.equal(fitCount(free, Float64Array.of(10000, 5000)), 2);
-  assert.equal(fitCount(free, Float64Array.of(30000)), 1);
-  assert.equal(fitCount(free, Float64Array.of(0, 0, 5)), 0);
-  subtract(free, Float64Array.of(10000, 5000), 2);
-  assert.deepEqual([...free], [20000, 0]);
-  add(free, Float64Array.of(10000, 5000));
-  assert.deepEqual([...free], [30000, 5000]);
+  assert.throws(() => requests.add([{ nodes: 0, entries: [] }]), UserError);
+  assert.throws(() => requests.add([{ nodes: -1, entries: [] }]), /-1/);
+  // 'all' needs no amount; binary noise from scaling is rounded away.
+  const all = one(0, 'all');
+  assert.equal(requests.variants(all)[0].entries[0].amount, 0);
+  const id = one(0.1 * U);
+  assert.equal(requests.variants(id)[0].entries[0].amount, 1000);
 });

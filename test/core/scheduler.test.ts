@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserError } from '../../src/common/errors.js';
-import { RESOURCE_UNIT, RequestTable, ResourceRegistry } from '../../src/core/resources.js';
+import { RESOURCE_UNIT, RequestTable, ResourceRegistry, compactVariant } from '../../src/core/resources.js';
 import { FailReason, Scheduler, TaskEvent } from '../../src/core/scheduler.js';
 import { TaskTable } from '../../src/core/task-table.js';
 import { TaskState } from '../../src/core/task-state.js';
-import { SchedulerHarness } from './scheduler-harness.js';
+import { SchedulerHarness, indexed } from './scheduler-harness.js';
 
 /** Runs every task to completion one at a time and returns the assignment order. */
 function drainOneByOne(h: SchedulerHarness): number[] {
@@ -231,7 +231,7 @@ test('schedule() can send its assignments to another sink', () => {
   const row = h.job(1, { count: 1 });
   h.worker(1, 1);
   const got: number[][] = [];
-  h.scheduler.schedule(1, { assign: (w, rows, n) => got.push([w, ...rows.subarray(0, n)]), cancel() {}, event() {} });
+  h.scheduler.schedule(1, { assign: (w, rows, n) => got.push([w, ...rows.subarray(0, n)]), assignMultiNode() {}, cancel() {}, steal() {}, event() {} });
   assert.deepEqual(got, [[1, row]]);
   assert.equal(h.sink.assigns.length, 0);
 });
@@ -310,6 +310,7 @@ test('bad arguments', () => {
   assert.throws(() => h.scheduler.addJob(2, { priority: 1.5, request: 0, crashLimit: 0 }), UserError);
   assert.throws(() => h.scheduler.addJob(2, { priority: 0, request: 0, crashLimit: -1 }), UserError);
   assert.throws(() => h.scheduler.addJob(2, { priority: 0, request: 77, crashLimit: 0 }), RangeError);
+  assert.throws(() => h.scheduler.addJob(2, { priority: 0, request: 0, crashLimit: 0, timeRequestMs: -1 }), UserError);
   assert.throws(() => h.scheduler.submit(5, 0, 1), /unknown job 5/);
   assert.throws(() => h.scheduler.submit(1, 0, 2), RangeError);
   const { start } = h.table.allocate(2);
@@ -318,9 +319,11 @@ test('bad arguments', () => {
   assert.equal(h.scheduler.waitingCount(), 1);
   h.worker(1, 1);
   assert.throws(() => h.worker(1, 1), /already known/);
-  assert.throws(() => h.scheduler.addWorker(0, [], 0), RangeError);
-  assert.throws(() => h.scheduler.addWorker(2, [], -1), UserError);
-  assert.throws(() => h.scheduler.addWorker(2, [{ name: 'cpus', amount: -5 }], 0), /-5/);
+  const opts = { group: 'default', endTimeMs: 0 };
+  assert.throws(() => h.scheduler.addWorker(0, [], 0, opts), RangeError);
+  assert.throws(() => h.scheduler.addWorker(2, [], -1, opts), UserError);
+  assert.throws(() => h.scheduler.addWorker(2, [{ name: 'mem', kind: 'sum', groups: [], sum: -5 }], 0, opts), /-5/);
+  assert.throws(() => h.scheduler.addWorker(2, [], 0, { group: 'x', endTimeMs: Number.NaN }), UserError);
   assert.throws(() => h.scheduler.removeWorker(3, false), /unknown worker 3/);
   assert.throws(() => h.scheduler.workerLoad(3), /unknown worker 3/);
 });
@@ -330,7 +333,7 @@ test('a million waiting tasks run through a few workers', () => {
   const table = TaskTable.create();
   const registry = new ResourceRegistry();
   const requests = new RequestTable(registry);
-  const request = requests.add([{ name: 'cpus', amount: RESOURCE_UNIT }]);
+  const request = requests.add([compactVariant([{ name: 'cpus', amount: RESOURCE_UNIT }])]);
   const { start } = table.allocate(total);
   table.fillJob(start, total, 1, null, 0, request);
   // A lean sink that plays the workers: each runs everything it receives.
@@ -342,7 +345,9 @@ test('a million waiting tasks run through a few workers', () => {
       assigned += count;
       for (let i = 0; i < count; i++) received.push(rows[i]);
     },
+    assignMultiNode() {},
     cancel() {},
+    steal() {},
     event(kind: number) {
       if (kind === TaskEvent.Finished) finished++;
     },
@@ -350,7 +355,7 @@ test('a million waiting tasks run through a few workers', () => {
   const scheduler = new Scheduler(table, registry, requests, sink);
   scheduler.addJob(1, { priority: 0, request, crashLimit: 0 });
   scheduler.submit(1, start, total);
-  for (let w = 1; w <= 4; w++) scheduler.addWorker(w, [{ name: 'cpus', amount: 64 * RESOURCE_UNIT }], 32);
+  for (let w = 1; w <= 4; w++) scheduler.addWorker(w, [indexed('cpus', 64)], 32, { group: 'default', endTimeMs: 0 });
   let now = 0;
   while (finished < total) {
     scheduler.schedule(now);

@@ -1,36 +1,45 @@
 import assert from 'node:assert/strict';
-import { add, fits, subtract } from '../../src/core/resources.js';
+import { ResourceAllocator, type Allocation, type WorkerResourceDescriptor } from '../../src/core/allocator.js';
+import type { RequestVariant, ResourceRegistry } from '../../src/core/resources.js';
 import type { Prng } from './prng.js';
 
-export type ToWorker = { type: 'assign'; rows: number[]; instances: number[] } | { type: 'cancel'; rows: number[] };
-export interface Report {
-  type: 'started' | 'finished' | 'failed';
+export type ToWorker =
+  | { type: 'assign'; rows: number[]; instances: number[]; variants: number[] }
+  | { type: 'assignMultiNode'; row: number; instance: number; nodes: number }
+  | { type: 'cancel'; rows: number[] }
+  | { type: 'steal'; rows: number[] };
+
+export type Report =
+  | { type: 'started' | 'finished' | 'failed'; row: number; instance: number }
+  | { type: 'stealResult'; returned: number[]; started: number[] };
+
+interface Queued {
   row: number;
   instance: number;
+  request: RequestVariant;
 }
 
 /**
  * A worker without processes: it queues the tasks it receives in arrival
- * order, starts the head whenever it fits its free resources, and reports
- * through an outbox. It checks it never runs more than its capacity.
+ * order, starts the head whenever its own ResourceAllocator can allocate the
+ * variant the scheduler chose, answers steals, and reports through an outbox.
+ * Every allocation is checked against the worker's capacity.
  */
 export class SimWorker {
   readonly id: number;
-  readonly capacity: Float64Array;
-  readonly free: Float64Array;
+  readonly allocator: ResourceAllocator;
   readonly inbox: ToWorker[] = [];
   readonly outbox: Report[] = [];
-  /** Received, not started: [row, instance]. */
-  readonly fifo: Array<[number, number]> = [];
-  /** Running row -> instance. */
-  readonly running = new Map<number, number>();
-  private readonly needOf: (row: number) => Float64Array;
+  /** Received, not started. */
+  readonly fifo: Queued[] = [];
+  /** Running row -> instance and allocation. */
+  readonly running = new Map<number, { instance: number; allocation: Allocation }>();
+  private readonly variantsOf: (row: number) => readonly RequestVariant[];
 
-  constructor(id: number, capacity: Float64Array, needOf: (row: number) => Float64Array) {
+  constructor(id: number, resources: WorkerResourceDescriptor[], registry: ResourceRegistry, variantsOf: (row: number) => readonly RequestVariant[]) {
     this.id = id;
-    this.capacity = capacity;
-    this.free = capacity.slice();
-    this.needOf = needOf;
+    this.allocator = new ResourceAllocator(resources, { registry });
+    this.variantsOf = variantsOf;
   }
 
   /** Handles the oldest message from the scheduler. */
@@ -39,15 +48,35 @@ export class SimWorker {
     if (message === undefined) return;
     if (message.type === 'assign') {
       message.rows.forEach((row, i) => {
-        assert.ok(fits(this.capacity, this.needOf(row)), `worker ${this.id} got row ${row} larger than its capacity`);
-        this.fifo.push([row, message.instances[i]]);
+        const request = this.variantsOf(row)[message.variants[i]];
+        assert.ok(this.allocator.canEverAllocate(request), `worker ${this.id} got row ${row} that can never run here`);
+        this.fifo.push({ row, instance: message.instances[i], request });
       });
-    } else {
+    } else if (message.type === 'assignMultiNode') {
+      this.fifo.push({ row: message.row, instance: message.instance, request: this.variantsOf(message.row)[0] });
+    } else if (message.type === 'cancel') {
       for (const row of message.rows) {
-        const at = this.fifo.findIndex(([queued]) => queued === row);
+        const at = this.fifo.findIndex((q) => q.row === row);
         if (at >= 0) this.fifo.splice(at, 1);
-        if (this.running.delete(row)) add(this.free, this.needOf(row));
+        const running = this.running.get(row);
+        if (running !== undefined) {
+          this.running.delete(row);
+          this.allocator.release(running.allocation);
+        }
       }
+    } else {
+      const returned: number[] = [];
+      const started: number[] = [];
+      for (const row of message.rows) {
+        const at = this.fifo.findIndex((q) => q.row === row);
+        if (at >= 0) {
+          this.fifo.splice(at, 1);
+          returned.push(row);
+        } else {
+          started.push(row);
+        }
+      }
+      this.outbox.push({ type: 'stealResult', returned, started });
     }
     this.startHeads();
   }
@@ -55,11 +84,10 @@ export class SimWorker {
   /** Ends one running task (finished or failed) and starts what now fits. */
   endOne(prng: Prng, failRate: number): boolean {
     if (this.running.size === 0) return false;
-    const rows = [...this.running.keys()];
-    const row = prng.pick(rows);
-    const instance = this.running.get(row)!;
+    const row = prng.pick([...this.running.keys()]);
+    const { instance, allocation } = this.running.get(row)!;
     this.running.delete(row);
-    add(this.free, this.needOf(row));
+    this.allocator.release(allocation);
     this.outbox.push({ type: prng.chance(failRate) ? 'failed' : 'finished', row, instance });
     this.startHeads();
     return true;
@@ -71,24 +99,31 @@ export class SimWorker {
 
   private startHeads(): void {
     while (this.fifo.length > 0) {
-      const [row, instance] = this.fifo[0];
-      const need = this.needOf(row);
-      if (!fits(this.free, need)) break;
+      const head = this.fifo[0];
+      const allocation = this.allocator.allocate(head.request);
+      if (allocation === null) break;
       this.fifo.shift();
-      subtract(this.free, need);
-      this.running.set(row, instance);
-      this.outbox.push({ type: 'started', row, instance });
+      this.running.set(head.row, { instance: head.instance, allocation });
+      this.outbox.push({ type: 'started', row: head.row, instance: head.instance });
     }
     this.checkCapacity();
   }
 
-  /** The resources of running tasks never exceed the capacity. */
+  /** Running tasks never share an index beyond its capacity, nor exceed a sum. */
   checkCapacity(): void {
-    const used = new Float64Array(this.capacity.length);
-    for (const row of this.running.keys()) add(used, this.needOf(row));
-    for (let i = 0; i < used.length; i++) {
-      assert.ok(used[i] <= this.capacity[i], `worker ${this.id} over-committed resource ${i}: ${used[i]} > ${this.capacity[i]}`);
-      assert.equal(this.free[i], this.capacity[i] - used[i]);
+    const used = new Map<string, number>();
+    for (const { allocation } of this.running.values()) {
+      for (const r of allocation.resources) {
+        if (r.indices.length === 0) {
+          used.set(r.name, (used.get(r.name) ?? 0) + r.amount);
+          assert.ok(used.get(r.name)! <= this.allocator.total(r.name), `worker ${this.id} over-committed ${r.name}`);
+        }
+        r.indices.forEach((index, i) => {
+          const key = `${r.name}[${index}]`;
+          used.set(key, (used.get(key) ?? 0) + r.shares[i]);
+          assert.ok(used.get(key)! <= 10_000, `worker ${this.id} over-committed ${key}`);
+        });
+      }
     }
   }
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Cluster, lines, oneLineError } from '../support/cluster.js';
+import { Cluster, eventually, lines, oneLineError, processAlive } from '../support/cluster.js';
 
 test('a 1000-task array runs to the end and the server stops with its workers', async (t) => {
   const c = await Cluster.start({ workers: [{ cpus: 2 }] });
@@ -42,4 +42,27 @@ test('a 1000-task array runs to the end and the server stops with its workers', 
 
   const info = await c.hq(['server', 'info']);
   assert.match(oneLineError(info), /No server is running/);
+});
+
+test('hq server stop ends running tasks and tells waiting clients', async (t) => {
+  const c = await Cluster.start({ workers: [{ cpus: 1 }] });
+  t.after(() => c.stop());
+  const work = c.mkdir('work');
+  await c.hqOk(['submit', '--', 'bash', '-c', 'echo $$ > pid; exec sleep 100'], { cwd: work });
+  const pidFile = path.join(work, 'pid');
+  const readPid = () => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) || undefined : undefined);
+  const pid = await eventually(readPid, 'task started');
+  // A client already waiting for the job when the server goes.
+  const client = await c.client();
+  const waiting = client.waitJobs({ kind: 'all' }).then(
+    () => 'resolved',
+    (e: Error) => e.message,
+  );
+  await client.serverInfo(); // answered after the wait request was read
+
+  assert.equal((await c.hq(['server', 'stop'])).code, 0);
+  assert.equal((await c.server.waitExit()).code, 0, c.server.log());
+  assert.equal((await c.workers[0]!.waitExit()).code, 0, c.workers[0]!.log());
+  await eventually(() => (processAlive(pid) ? undefined : true), 'task process ends with the server');
+  assert.match(await waiting, /Connection to the server lost/);
 });

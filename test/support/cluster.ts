@@ -8,9 +8,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HqClient } from '../../src/client/client.js';
 
-/** The compiled CLI (this file runs as dist/test/support/cluster.js). */
-export const HQ_BIN = fileURLToPath(new URL('../../src/cli/hq.js', import.meta.url));
+/**
+ * The CLI under test: $HQ_TEST_BIN (e.g. the bundle, dist/bundle/hq.js), else
+ * the compiled modules next to this file (dist/test/support/cluster.js).
+ */
+export const HQ_BIN = process.env.HQ_TEST_BIN
+  ? path.resolve(process.env.HQ_TEST_BIN)
+  : fileURLToPath(new URL('../../src/cli/hq.js', import.meta.url));
 
 /** Longest any single `hq` command may take before it counts as hung. */
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -58,6 +64,7 @@ export class ClusterProcess {
     readonly logFile: string,
   ) {
     const log = fs.createWriteStream(logFile);
+    log.on('error', () => {}); // the copy on disk is for people; the test reads `output`
     const capture = (chunk: Buffer) => {
       this.output += chunk.toString();
       log.write(chunk);
@@ -139,6 +146,8 @@ export class ClusterProcess {
 export class ClusterWorker extends ClusterProcess {
   /** Worker id assigned by the server (0 until registered). */
   id = 0;
+  /** CPUs it offers, when --cpus was a count. */
+  cpus = 0;
 }
 
 export interface ClusterOptions {
@@ -159,10 +168,13 @@ process.on('exit', () => {
   }
 });
 
-/** Environment for children: the caller's, minus HQ_* settings that would change what hq does. */
+/** Settings of the caller's environment that would point hq elsewhere or change its output. */
+const UNSET_FOR_CHILDREN = ['HQ_SERVER_DIR', 'HQ_OUTPUT_MODE', 'HQ_TEST_BIN'];
+
+/** Environment for children: the caller's (so HQ_LAUNCHER, HQ_IO_THREADS, ... pass through) plus `extra`. */
 function childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HQ_')) env[k] = v;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of UNSET_FOR_CHILDREN) delete env[name];
   return { ...env, ...extra };
 }
 
@@ -173,6 +185,7 @@ export class Cluster {
   server!: ClusterProcess;
   readonly workers: ClusterWorker[] = [];
   private stopped = false;
+  private libraryClient: HqClient | null = null;
 
   private constructor() {
     this.dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'hq-test-')));
@@ -208,6 +221,7 @@ export class Cluster {
     const index = this.workers.length;
     const args = ['worker', 'start', '--cpus', String(spec.cpus ?? 1), ...(spec.args ?? [])];
     const worker = this.spawnHq(args, path.join(this.dir, `worker-${index}.log`), ClusterWorker);
+    worker.cpus = Number(spec.cpus ?? 1) || 0;
     this.workers.push(worker);
     const m = await worker.waitForLog(/worker (\d+) registered with the server/, `worker ${index} registration`);
     worker.id = Number(m[1]);
@@ -269,6 +283,29 @@ export class Cluster {
     }
   }
 
+  /**
+   * A client-library connection to the server, for probing state in a loop
+   * without starting a process per probe.
+   */
+  async client(): Promise<HqClient> {
+    if (!this.libraryClient) this.libraryClient = await HqClient.connect(this.serverDir);
+    return this.libraryClient;
+  }
+
+  /**
+   * A copy of the server directory (pointing at the same server) with a
+   * changed access record, e.g. a wrong key.
+   */
+  serverDirCopy(name: string, change: (access: AccessFile) => void): string {
+    const dir = path.join(this.dir, name);
+    fs.mkdirSync(path.join(dir, '001'), { recursive: true, mode: 0o700 });
+    const access = this.access();
+    change(access);
+    fs.writeFileSync(path.join(dir, '001', 'access.json'), JSON.stringify(access, null, 2), { mode: 0o600 });
+    fs.symlinkSync('001', path.join(dir, 'hq-current'));
+    return dir;
+  }
+
   /** The server's access record (hosts, ports, keys) of the current run. */
   access(): AccessFile {
     return JSON.parse(fs.readFileSync(path.join(this.serverDir, 'hq-current', 'access.json'), 'utf8')) as AccessFile;
@@ -289,6 +326,8 @@ export class Cluster {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.libraryClient?.close();
+    this.libraryClient = null;
     if (this.server?.running) {
       await this.hq(['server', 'stop'], { timeoutMs: EXIT_TIMEOUT_MS }).catch(() => undefined);
       await this.server.waitExit().catch(() => undefined);

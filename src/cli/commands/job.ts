@@ -49,7 +49,7 @@ export function jobCommands(run: Run) {
           const client = await ctx.connect();
           const res = await client.cancelJobs(parseIdSelector(String(args.selector)));
           ctx.output.jobCancelResult([
-            ...res.canceled.map((jobId) => ({ jobId, result: 'canceled' as const, canceledTasks: 0, alreadyFinished: 0 })),
+            ...res.canceled.map((c) => ({ result: 'canceled' as const, ...c })),
             ...res.alreadyFinished.map((jobId) => ({ jobId, result: 'failed' as const, message: 'job has already ended' })),
           ]);
         }),

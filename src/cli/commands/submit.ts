@@ -74,12 +74,16 @@ export function buildSubmitSpec(args: Record<string, unknown>, program: string[]
   if (program.length === 0) throw new UserError('No program to run was given: hq submit [options] -- <program> [args...]');
   const resources: ResourceAmount[] = [];
   const cpus = parseCpuRequest(String(args.cpus ?? '1'));
-  resources.push({ name: 'cpus', amount: cpus.amount === ALL_RESOURCES ? 0 : cpus.amount, policy: cpus.amount === ALL_RESOURCES ? 'all' : cpus.policy });
+  resources.push(requestAmount('cpus', cpus.amount, cpus.policy));
   for (const text of list(args.resource)) {
     const r = parseResourceRequest(text);
     if (r.name === 'cpus') throw new UserError(`Invalid resource request '${text}': use --cpus to request cpus`);
     if (resources.some((x) => x.name === r.name)) throw new UserError(`Resource '${r.name}' requested twice`);
-    resources.push({ name: r.name, amount: r.amount === ALL_RESOURCES ? 0 : r.amount, policy: r.amount === ALL_RESOURCES ? 'all' : r.policy });
+    resources.push(requestAmount(r.name, r.amount, r.policy));
+  }
+  const nodes = args.nodes !== undefined ? integer(args.nodes, '--nodes', 1) : 0;
+  if (nodes > 0 && (args.cpus !== undefined || list(args.resource).length > 0)) {
+    throw new UserError('--nodes takes whole workers: it cannot be combined with --cpus or --resource');
   }
   const env: Record<string, string> = {};
   for (const item of list(args.env)) {
@@ -97,25 +101,36 @@ export function buildSubmitSpec(args: Record<string, unknown>, program: string[]
   const priority = args.priority !== undefined ? integer(args.priority, '--priority', -(2 ** 31)) : 0;
   return {
     name: args.name !== undefined ? String(args.name) : '',
-    program: {
-      args: program,
-      env,
-      cwd,
-      stdout: outputPath(args.stdout, DEFAULT_STDOUT_TEMPLATE, '--stdout'),
-      stderr: outputPath(args.stderr, DEFAULT_STDERR_TEMPLATE, '--stderr'),
-    },
-    array,
-    entries,
-    resources,
-    priority,
     maxFails: args['max-fails'] !== undefined ? integer(args['max-fails'], '--max-fails', 0) : null,
-    crashLimit: crashLimit(args['crash-limit']),
-    timeLimit: args['time-limit'] !== undefined ? parseDuration(String(args['time-limit'])) : 0,
-    timeRequest: args['time-request'] !== undefined ? parseDuration(String(args['time-request'])) : 0,
     submitDir: process.cwd(),
-    taskDir: Boolean(args['task-dir']),
-    pin,
+    streamDir: '',
+    templates: [
+      {
+        ids: array,
+        entries,
+        program: {
+          args: program,
+          env,
+          cwd,
+          stdout: outputPath(args.stdout, DEFAULT_STDOUT_TEMPLATE, '--stdout'),
+          stderr: outputPath(args.stderr, DEFAULT_STDERR_TEMPLATE, '--stderr'),
+        },
+        variants: [nodes > 0 ? { nodes, resources: [] } : { nodes: 0, resources }],
+        priority,
+        crashLimit: crashLimit(args['crash-limit']),
+        timeLimit: args['time-limit'] !== undefined ? parseDuration(String(args['time-limit'])) : 0,
+        timeRequest: args['time-request'] !== undefined ? parseDuration(String(args['time-request'])) : 0,
+        taskDir: Boolean(args['task-dir']),
+        pin,
+        deps: [],
+      },
+    ],
   };
+}
+
+/** A request entry; `all` travels as amount 0 with policy 'all'. */
+function requestAmount(name: string, amount: number, policy: string): ResourceAmount {
+  return amount === ALL_RESOURCES ? { name, amount: 0, policy: 'all' } : { name, amount, policy };
 }
 
 export function submitOptions(y: Argv): Argv {
@@ -135,7 +150,8 @@ export function submitOptions(y: Argv): Argv {
     .option('priority', { type: 'string', describe: 'Job priority, higher runs first (default 0)' })
     .option('time-limit', { type: 'string', describe: 'Kill a task that runs longer' })
     .option('time-request', { type: 'string', describe: 'Run only on workers with at least this much lifetime left' })
-    .option('pin', { type: 'string', describe: 'taskset or omp' })
+    .option('pin', { type: 'string', describe: 'Pin the task to its cpus: taskset or omp' })
+    .option('nodes', { type: 'string', describe: 'Run on this many whole workers (a multi-node task)' })
     .option('task-dir', { type: 'boolean', describe: 'Create a temporary directory for each task (HQ_TASK_DIR)' })
     .option('wait', { type: 'boolean', describe: 'Wait until the job ends' })
     .option('progress', { type: 'boolean', describe: 'Show progress until the job ends' });

@@ -52,6 +52,23 @@ function detectManager(choice: string): { manager: string; jobId: string } {
   return { manager: 'none', jobId: '' };
 }
 
+/**
+ * `--coupling`: HyperQueue's `cpus[0]:gpus[0],cpus[1]:gpus[1]` (optionally
+ * `=weight`) or a plain `cpus,gpus`; the resources named are coupled by
+ * group number.
+ */
+export function parseCoupling(text: string): string[] {
+  const names = new Set<string>();
+  for (const item of text.split(',')) {
+    for (const side of item.split('=')[0]!.split(':')) {
+      const m = /^\s*([A-Za-z][A-Za-z0-9/]*)\s*(\[\s*\d+\s*\])?\s*$/.exec(side);
+      if (!m) throw new UserError(`Invalid --coupling '${text}': cannot read '${side.trim()}'`);
+      names.add(m[1]!);
+    }
+  }
+  return [...names];
+}
+
 function oneOf(value: string, allowed: string[], flag: string): string {
   if (!allowed.includes(value)) throw new UserError(`Invalid ${flag} '${value}': expected one of ${allowed.join(', ')}`);
   return value;
@@ -76,6 +93,7 @@ export function workerCommands(run: Run) {
             .option('manager', { type: 'string', default: 'auto', describe: 'auto | none | slurm | pbs' })
             .option('group', { type: 'string', describe: 'Worker group (default: hostname)' })
             .option('detect-resources', { type: 'string', default: 'all', describe: 'all | none | comma list of resource names' })
+            .option('coupling', { type: 'string', describe: 'Resources whose groups correspond, e.g. cpus[0]:gpus[0],cpus[1]:gpus[1]' })
             .option('zero-work', { type: 'boolean', default: false, describe: 'Complete every task at once without running it (benchmarks)' }),
         (args) =>
           run(args, async (ctx) => {
@@ -88,6 +106,7 @@ export function workerCommands(run: Run) {
             const reason = await runWorker({
               serverDir: ctx.serverDir,
               resources: workerResources(args.cpus as string | undefined, list(args.resource), String(args['detect-resources'])),
+              coupling: args.coupling !== undefined ? parseCoupling(String(args.coupling)) : [],
               hostname: args.hostname as string | undefined,
               group: args.group as string | undefined,
               workDir: args['work-dir'] as string | undefined,

@@ -8,34 +8,37 @@ export enum WorkerPayload {
   WorkerRegister = 1,
   TaskUpdates = 2,
   Heartbeat = 3,
-  WorkerStopping = 4
+  WorkerStopping = 4,
+  StealResponse = 5
 }
 
 export function unionToWorkerPayload(
   type: WorkerPayload,
-  accessor: (obj:Heartbeat|TaskUpdates|WorkerRegister|WorkerStopping) => Heartbeat|TaskUpdates|WorkerRegister|WorkerStopping|null
-): Heartbeat|TaskUpdates|WorkerRegister|WorkerStopping|null {
+  accessor: (obj:Heartbeat|StealResponse|TaskUpdates|WorkerRegister|WorkerStopping) => Heartbeat|StealResponse|TaskUpdates|WorkerRegister|WorkerStopping|null
+): Heartbeat|StealResponse|TaskUpdates|WorkerRegister|WorkerStopping|null {
   switch(WorkerPayload[type]) {
     case 'NONE': return null; 
     case 'WorkerRegister': return accessor(new WorkerRegister())! as WorkerRegister;
     case 'TaskUpdates': return accessor(new TaskUpdates())! as TaskUpdates;
     case 'Heartbeat': return accessor(new Heartbeat())! as Heartbeat;
     case 'WorkerStopping': return accessor(new WorkerStopping())! as WorkerStopping;
+    case 'StealResponse': return accessor(new StealResponse())! as StealResponse;
     default: return null;
   }
 }
 
 export function unionListToWorkerPayload(
   type: WorkerPayload, 
-  accessor: (index: number, obj:Heartbeat|TaskUpdates|WorkerRegister|WorkerStopping) => Heartbeat|TaskUpdates|WorkerRegister|WorkerStopping|null, 
+  accessor: (index: number, obj:Heartbeat|StealResponse|TaskUpdates|WorkerRegister|WorkerStopping) => Heartbeat|StealResponse|TaskUpdates|WorkerRegister|WorkerStopping|null, 
   index: number
-): Heartbeat|TaskUpdates|WorkerRegister|WorkerStopping|null {
+): Heartbeat|StealResponse|TaskUpdates|WorkerRegister|WorkerStopping|null {
   switch(WorkerPayload[type]) {
     case 'NONE': return null; 
     case 'WorkerRegister': return accessor(index, new WorkerRegister())! as WorkerRegister;
     case 'TaskUpdates': return accessor(index, new TaskUpdates())! as TaskUpdates;
     case 'Heartbeat': return accessor(index, new Heartbeat())! as Heartbeat;
     case 'WorkerStopping': return accessor(index, new WorkerStopping())! as WorkerStopping;
+    case 'StealResponse': return accessor(index, new StealResponse())! as StealResponse;
     default: return null;
   }
 }
@@ -46,13 +49,15 @@ export enum ServerPayload {
   JobDefinition = 2,
   AssignTasks = 3,
   CancelTasks = 4,
-  StopWorker = 5
+  StopWorker = 5,
+  AssignMultiNode = 6,
+  StealTasks = 7
 }
 
 export function unionToServerPayload(
   type: ServerPayload,
-  accessor: (obj:AssignTasks|CancelTasks|JobDefinition|StopWorker|WorkerRegistered) => AssignTasks|CancelTasks|JobDefinition|StopWorker|WorkerRegistered|null
-): AssignTasks|CancelTasks|JobDefinition|StopWorker|WorkerRegistered|null {
+  accessor: (obj:AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|StealTasks|StopWorker|WorkerRegistered) => AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|StealTasks|StopWorker|WorkerRegistered|null
+): AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|StealTasks|StopWorker|WorkerRegistered|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'WorkerRegistered': return accessor(new WorkerRegistered())! as WorkerRegistered;
@@ -60,15 +65,17 @@ export function unionToServerPayload(
     case 'AssignTasks': return accessor(new AssignTasks())! as AssignTasks;
     case 'CancelTasks': return accessor(new CancelTasks())! as CancelTasks;
     case 'StopWorker': return accessor(new StopWorker())! as StopWorker;
+    case 'AssignMultiNode': return accessor(new AssignMultiNode())! as AssignMultiNode;
+    case 'StealTasks': return accessor(new StealTasks())! as StealTasks;
     default: return null;
   }
 }
 
 export function unionListToServerPayload(
   type: ServerPayload, 
-  accessor: (index: number, obj:AssignTasks|CancelTasks|JobDefinition|StopWorker|WorkerRegistered) => AssignTasks|CancelTasks|JobDefinition|StopWorker|WorkerRegistered|null, 
+  accessor: (index: number, obj:AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|StealTasks|StopWorker|WorkerRegistered) => AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|StealTasks|StopWorker|WorkerRegistered|null, 
   index: number
-): AssignTasks|CancelTasks|JobDefinition|StopWorker|WorkerRegistered|null {
+): AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|StealTasks|StopWorker|WorkerRegistered|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'WorkerRegistered': return accessor(index, new WorkerRegistered())! as WorkerRegistered;
@@ -76,6 +83,8 @@ export function unionListToServerPayload(
     case 'AssignTasks': return accessor(index, new AssignTasks())! as AssignTasks;
     case 'CancelTasks': return accessor(index, new CancelTasks())! as CancelTasks;
     case 'StopWorker': return accessor(index, new StopWorker())! as StopWorker;
+    case 'AssignMultiNode': return accessor(index, new AssignMultiNode())! as AssignMultiNode;
+    case 'StealTasks': return accessor(index, new StealTasks())! as StealTasks;
     default: return null;
   }
 }
@@ -93,13 +102,14 @@ export enum Request {
   WorkerStopRequest = 9,
   WorkerWaitRequest = 10,
   ServerInfoRequest = 11,
-  ServerStopRequest = 12
+  ServerStopRequest = 12,
+  TaskExplainRequest = 13
 }
 
 export function unionToRequest(
   type: Request,
-  accessor: (obj:JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest) => JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null
-): JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null {
+  accessor: (obj:JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest) => JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null
+): JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null {
   switch(Request[type]) {
     case 'NONE': return null; 
     case 'SubmitRequest': return accessor(new SubmitRequest())! as SubmitRequest;
@@ -114,15 +124,16 @@ export function unionToRequest(
     case 'WorkerWaitRequest': return accessor(new WorkerWaitRequest())! as WorkerWaitRequest;
     case 'ServerInfoRequest': return accessor(new ServerInfoRequest())! as ServerInfoRequest;
     case 'ServerStopRequest': return accessor(new ServerStopRequest())! as ServerStopRequest;
+    case 'TaskExplainRequest': return accessor(new TaskExplainRequest())! as TaskExplainRequest;
     default: return null;
   }
 }
 
 export function unionListToRequest(
   type: Request, 
-  accessor: (index: number, obj:JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest) => JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null, 
+  accessor: (index: number, obj:JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest) => JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null, 
   index: number
-): JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null {
+): JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null {
   switch(Request[type]) {
     case 'NONE': return null; 
     case 'SubmitRequest': return accessor(index, new SubmitRequest())! as SubmitRequest;
@@ -137,6 +148,7 @@ export function unionListToRequest(
     case 'WorkerWaitRequest': return accessor(index, new WorkerWaitRequest())! as WorkerWaitRequest;
     case 'ServerInfoRequest': return accessor(index, new ServerInfoRequest())! as ServerInfoRequest;
     case 'ServerStopRequest': return accessor(index, new ServerStopRequest())! as ServerStopRequest;
+    case 'TaskExplainRequest': return accessor(index, new TaskExplainRequest())! as TaskExplainRequest;
     default: return null;
   }
 }
@@ -151,13 +163,14 @@ export enum Response {
   WorkersResponse = 6,
   WorkerStopResponse = 7,
   ServerInfoResponse = 8,
-  OkResponse = 9
+  OkResponse = 9,
+  TaskExplainResponse = 10
 }
 
 export function unionToResponse(
   type: Response,
-  accessor: (obj:ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TasksResponse|WorkerStopResponse|WorkersResponse) => ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null
-): ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null {
+  accessor: (obj:ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse) => ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null
+): ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null {
   switch(Response[type]) {
     case 'NONE': return null; 
     case 'ErrorResponse': return accessor(new ErrorResponse())! as ErrorResponse;
@@ -169,15 +182,16 @@ export function unionToResponse(
     case 'WorkerStopResponse': return accessor(new WorkerStopResponse())! as WorkerStopResponse;
     case 'ServerInfoResponse': return accessor(new ServerInfoResponse())! as ServerInfoResponse;
     case 'OkResponse': return accessor(new OkResponse())! as OkResponse;
+    case 'TaskExplainResponse': return accessor(new TaskExplainResponse())! as TaskExplainResponse;
     default: return null;
   }
 }
 
 export function unionListToResponse(
   type: Response, 
-  accessor: (index: number, obj:ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TasksResponse|WorkerStopResponse|WorkersResponse) => ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null, 
+  accessor: (index: number, obj:ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse) => ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null, 
   index: number
-): ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null {
+): ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null {
   switch(Response[type]) {
     case 'NONE': return null; 
     case 'ErrorResponse': return accessor(index, new ErrorResponse())! as ErrorResponse;
@@ -189,6 +203,7 @@ export function unionListToResponse(
     case 'WorkerStopResponse': return accessor(index, new WorkerStopResponse())! as WorkerStopResponse;
     case 'ServerInfoResponse': return accessor(index, new ServerInfoResponse())! as ServerInfoResponse;
     case 'OkResponse': return accessor(index, new OkResponse())! as OkResponse;
+    case 'TaskExplainResponse': return accessor(index, new TaskExplainResponse())! as TaskExplainResponse;
     default: return null;
   }
 }
@@ -1033,6 +1048,106 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+export class ResourceVariant {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ResourceVariant {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsResourceVariant(bb:flatbuffers.ByteBuffer, obj?:ResourceVariant):ResourceVariant {
+  return (obj || new ResourceVariant()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsResourceVariant(bb:flatbuffers.ByteBuffer, obj?:ResourceVariant):ResourceVariant {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ResourceVariant()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+nodes():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+resources(index: number, obj?:ResourceAmount):ResourceAmount|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? (obj || new ResourceAmount()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+resourcesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startResourceVariant(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addNodes(builder:flatbuffers.Builder, nodes:number) {
+  builder.addFieldInt32(0, nodes, 0);
+}
+
+static addResources(builder:flatbuffers.Builder, resourcesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, resourcesOffset, 0);
+}
+
+static createResourcesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startResourcesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endResourceVariant(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createResourceVariant(builder:flatbuffers.Builder, nodes:number, resourcesOffset:flatbuffers.Offset):flatbuffers.Offset {
+  ResourceVariant.startResourceVariant(builder);
+  ResourceVariant.addNodes(builder, nodes);
+  ResourceVariant.addResources(builder, resourcesOffset);
+  return ResourceVariant.endResourceVariant(builder);
+}
+
+unpack(): ResourceVariantT {
+  return new ResourceVariantT(
+    this.nodes(),
+    this.bb!.createObjList(this.resources.bind(this), this.resourcesLength())
+  );
+}
+
+
+unpackTo(_o: ResourceVariantT): void {
+  _o.nodes = this.nodes();
+  _o.resources = this.bb!.createObjList(this.resources.bind(this), this.resourcesLength());
+}
+}
+
+export class ResourceVariantT {
+constructor(
+  public nodes: number = 0,
+  public resources: (ResourceAmountT)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const resources = ResourceVariant.createResourcesVector(builder, builder.createObjectOffsetList(this.resources));
+
+  return ResourceVariant.createResourceVariant(builder,
+    this.nodes,
+    resources
+  );
+}
+}
+
 export class Program {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -1287,12 +1402,17 @@ task():number {
   return this.bb!.readUint32(this.bb_pos + 12);
 }
 
-static sizeOf():number {
-  return 16;
+variant():number {
+  return this.bb!.readUint32(this.bb_pos + 16);
 }
 
-static createTaskAssignment(builder:flatbuffers.Builder, row: number, instance: number, job: number, task: number):flatbuffers.Offset {
-  builder.prep(4, 16);
+static sizeOf():number {
+  return 20;
+}
+
+static createTaskAssignment(builder:flatbuffers.Builder, row: number, instance: number, job: number, task: number, variant: number):flatbuffers.Offset {
+  builder.prep(4, 20);
+  builder.writeInt32(variant);
   builder.writeInt32(task);
   builder.writeInt32(job);
   builder.writeInt32(instance);
@@ -1306,7 +1426,8 @@ unpack(): TaskAssignmentT {
     this.row(),
     this.instance(),
     this.job(),
-    this.task()
+    this.task(),
+    this.variant()
   );
 }
 
@@ -1316,6 +1437,7 @@ unpackTo(_o: TaskAssignmentT): void {
   _o.instance = this.instance();
   _o.job = this.job();
   _o.task = this.task();
+  _o.variant = this.variant();
 }
 }
 
@@ -1324,7 +1446,8 @@ constructor(
   public row: number = 0,
   public instance: number = 0,
   public job: number = 0,
-  public task: number = 0
+  public task: number = 0,
+  public variant: number = 0
 ){}
 
 
@@ -1333,7 +1456,8 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
     this.row,
     this.instance,
     this.job,
-    this.task
+    this.task,
+    this.variant
   );
 }
 }
@@ -1445,8 +1569,20 @@ pid():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
+coupling(index: number):string
+coupling(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+coupling(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 32);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+couplingLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 32);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startWorkerRegister(builder:flatbuffers.Builder) {
-  builder.startObject(14);
+  builder.startObject(15);
 }
 
 static addVersion(builder:flatbuffers.Builder, versionOffset:flatbuffers.Offset) {
@@ -1517,12 +1653,28 @@ static addPid(builder:flatbuffers.Builder, pid:number) {
   builder.addFieldInt32(13, pid, 0);
 }
 
+static addCoupling(builder:flatbuffers.Builder, couplingOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(14, couplingOffset, 0);
+}
+
+static createCouplingVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startCouplingVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endWorkerRegister(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createWorkerRegister(builder:flatbuffers.Builder, versionOffset:flatbuffers.Offset, hostnameOffset:flatbuffers.Offset, groupOffset:flatbuffers.Offset, workDirOffset:flatbuffers.Offset, resourcesOffset:flatbuffers.Offset, heartbeatSecs:number, idleTimeoutSecs:number, timeLimitSecs:number, managerOffset:flatbuffers.Offset, managerJobIdOffset:flatbuffers.Offset, onServerLostOffset:flatbuffers.Offset, zeroWork:boolean, prefetch:number, pid:number):flatbuffers.Offset {
+static createWorkerRegister(builder:flatbuffers.Builder, versionOffset:flatbuffers.Offset, hostnameOffset:flatbuffers.Offset, groupOffset:flatbuffers.Offset, workDirOffset:flatbuffers.Offset, resourcesOffset:flatbuffers.Offset, heartbeatSecs:number, idleTimeoutSecs:number, timeLimitSecs:number, managerOffset:flatbuffers.Offset, managerJobIdOffset:flatbuffers.Offset, onServerLostOffset:flatbuffers.Offset, zeroWork:boolean, prefetch:number, pid:number, couplingOffset:flatbuffers.Offset):flatbuffers.Offset {
   WorkerRegister.startWorkerRegister(builder);
   WorkerRegister.addVersion(builder, versionOffset);
   WorkerRegister.addHostname(builder, hostnameOffset);
@@ -1538,6 +1690,7 @@ static createWorkerRegister(builder:flatbuffers.Builder, versionOffset:flatbuffe
   WorkerRegister.addZeroWork(builder, zeroWork);
   WorkerRegister.addPrefetch(builder, prefetch);
   WorkerRegister.addPid(builder, pid);
+  WorkerRegister.addCoupling(builder, couplingOffset);
   return WorkerRegister.endWorkerRegister(builder);
 }
 
@@ -1556,7 +1709,8 @@ unpack(): WorkerRegisterT {
     this.onServerLost(),
     this.zeroWork(),
     this.prefetch(),
-    this.pid()
+    this.pid(),
+    this.bb!.createScalarList(this.coupling.bind(this), this.couplingLength())
   );
 }
 
@@ -1576,6 +1730,7 @@ unpackTo(_o: WorkerRegisterT): void {
   _o.zeroWork = this.zeroWork();
   _o.prefetch = this.prefetch();
   _o.pid = this.pid();
+  _o.coupling = this.bb!.createScalarList(this.coupling.bind(this), this.couplingLength());
 }
 }
 
@@ -1594,7 +1749,8 @@ constructor(
   public onServerLost: string|Uint8Array|null = null,
   public zeroWork: boolean = false,
   public prefetch: number = 0,
-  public pid: number = 0
+  public pid: number = 0,
+  public coupling: (string)[] = []
 ){}
 
 
@@ -1607,6 +1763,7 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const manager = (this.manager !== null ? builder.createString(this.manager!) : 0);
   const managerJobId = (this.managerJobId !== null ? builder.createString(this.managerJobId!) : 0);
   const onServerLost = (this.onServerLost !== null ? builder.createString(this.onServerLost!) : 0);
+  const coupling = WorkerRegister.createCouplingVector(builder, builder.createObjectOffsetList(this.coupling));
 
   return WorkerRegister.createWorkerRegister(builder,
     version,
@@ -1622,7 +1779,8 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
     onServerLost,
     this.zeroWork,
     this.prefetch,
-    this.pid
+    this.pid,
+    coupling
   );
 }
 }
@@ -1909,6 +2067,108 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+export class StealResponse {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):StealResponse {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsStealResponse(bb:flatbuffers.ByteBuffer, obj?:StealResponse):StealResponse {
+  return (obj || new StealResponse()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsStealResponse(bb:flatbuffers.ByteBuffer, obj?:StealResponse):StealResponse {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new StealResponse()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+returned(index: number, obj?:TaskRef):TaskRef|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new TaskRef()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 8, this.bb!) : null;
+}
+
+returnedLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+started(index: number, obj?:TaskRef):TaskRef|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? (obj || new TaskRef()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 8, this.bb!) : null;
+}
+
+startedLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startStealResponse(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addReturned(builder:flatbuffers.Builder, returnedOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, returnedOffset, 0);
+}
+
+static startReturnedVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 4);
+}
+
+static addStarted(builder:flatbuffers.Builder, startedOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, startedOffset, 0);
+}
+
+static startStartedVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 4);
+}
+
+static endStealResponse(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createStealResponse(builder:flatbuffers.Builder, returnedOffset:flatbuffers.Offset, startedOffset:flatbuffers.Offset):flatbuffers.Offset {
+  StealResponse.startStealResponse(builder);
+  StealResponse.addReturned(builder, returnedOffset);
+  StealResponse.addStarted(builder, startedOffset);
+  return StealResponse.endStealResponse(builder);
+}
+
+unpack(): StealResponseT {
+  return new StealResponseT(
+    this.bb!.createObjList(this.returned.bind(this), this.returnedLength()),
+    this.bb!.createObjList(this.started.bind(this), this.startedLength())
+  );
+}
+
+
+unpackTo(_o: StealResponseT): void {
+  _o.returned = this.bb!.createObjList(this.returned.bind(this), this.returnedLength());
+  _o.started = this.bb!.createObjList(this.started.bind(this), this.startedLength());
+}
+}
+
+export class StealResponseT {
+constructor(
+  public returned: (TaskRefT)[] = [],
+  public started: (TaskRefT)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const returned = builder.createStructOffsetList(this.returned, StealResponse.startReturnedVector);
+  const started = builder.createStructOffsetList(this.started, StealResponse.startStartedVector);
+
+  return StealResponse.createStealResponse(builder,
+    returned,
+    started
+  );
+}
+}
+
 export class WorkerStopping {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -2057,7 +2317,7 @@ unpackTo(_o: WorkerMessageT): void {
 export class WorkerMessageT {
 constructor(
   public payloadType: WorkerPayload = WorkerPayload.NONE,
-  public payload: HeartbeatT|TaskUpdatesT|WorkerRegisterT|WorkerStoppingT|null = null
+  public payload: HeartbeatT|StealResponseT|TaskUpdatesT|WorkerRegisterT|WorkerStoppingT|null = null
 ){}
 
 
@@ -2170,6 +2430,200 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+export class TaskTemplate {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):TaskTemplate {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTaskTemplate(bb:flatbuffers.ByteBuffer, obj?:TaskTemplate):TaskTemplate {
+  return (obj || new TaskTemplate()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTaskTemplate(bb:flatbuffers.ByteBuffer, obj?:TaskTemplate):TaskTemplate {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new TaskTemplate()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+ids(index: number, obj?:IdRange):IdRange|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new IdRange()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 12, this.bb!) : null;
+}
+
+idsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+entries(index: number):string
+entries(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+entries(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+entriesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+program(obj?:Program):Program|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? (obj || new Program()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+variants(index: number, obj?:ResourceVariant):ResourceVariant|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new ResourceVariant()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+variantsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+timeLimitSecs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+taskDir():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+pin():string|null
+pin(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+pin(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+static startTaskTemplate(builder:flatbuffers.Builder) {
+  builder.startObject(7);
+}
+
+static addIds(builder:flatbuffers.Builder, idsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, idsOffset, 0);
+}
+
+static startIdsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(12, numElems, 4);
+}
+
+static addEntries(builder:flatbuffers.Builder, entriesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, entriesOffset, 0);
+}
+
+static createEntriesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startEntriesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addProgram(builder:flatbuffers.Builder, programOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, programOffset, 0);
+}
+
+static addVariants(builder:flatbuffers.Builder, variantsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, variantsOffset, 0);
+}
+
+static createVariantsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startVariantsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addTimeLimitSecs(builder:flatbuffers.Builder, timeLimitSecs:number) {
+  builder.addFieldFloat64(4, timeLimitSecs, 0.0);
+}
+
+static addTaskDir(builder:flatbuffers.Builder, taskDir:boolean) {
+  builder.addFieldInt8(5, +taskDir, +false);
+}
+
+static addPin(builder:flatbuffers.Builder, pinOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(6, pinOffset, 0);
+}
+
+static endTaskTemplate(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+
+unpack(): TaskTemplateT {
+  return new TaskTemplateT(
+    this.bb!.createObjList(this.ids.bind(this), this.idsLength()),
+    this.bb!.createScalarList(this.entries.bind(this), this.entriesLength()),
+    (this.program() !== null ? this.program()!.unpack() : null),
+    this.bb!.createObjList(this.variants.bind(this), this.variantsLength()),
+    this.timeLimitSecs(),
+    this.taskDir(),
+    this.pin()
+  );
+}
+
+
+unpackTo(_o: TaskTemplateT): void {
+  _o.ids = this.bb!.createObjList(this.ids.bind(this), this.idsLength());
+  _o.entries = this.bb!.createScalarList(this.entries.bind(this), this.entriesLength());
+  _o.program = (this.program() !== null ? this.program()!.unpack() : null);
+  _o.variants = this.bb!.createObjList(this.variants.bind(this), this.variantsLength());
+  _o.timeLimitSecs = this.timeLimitSecs();
+  _o.taskDir = this.taskDir();
+  _o.pin = this.pin();
+}
+}
+
+export class TaskTemplateT {
+constructor(
+  public ids: (IdRangeT)[] = [],
+  public entries: (string)[] = [],
+  public program: ProgramT|null = null,
+  public variants: (ResourceVariantT)[] = [],
+  public timeLimitSecs: number = 0.0,
+  public taskDir: boolean = false,
+  public pin: string|Uint8Array|null = null
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const ids = builder.createStructOffsetList(this.ids, TaskTemplate.startIdsVector);
+  const entries = TaskTemplate.createEntriesVector(builder, builder.createObjectOffsetList(this.entries));
+  const program = (this.program !== null ? this.program!.pack(builder) : 0);
+  const variants = TaskTemplate.createVariantsVector(builder, builder.createObjectOffsetList(this.variants));
+  const pin = (this.pin !== null ? builder.createString(this.pin!) : 0);
+
+  TaskTemplate.startTaskTemplate(builder);
+  TaskTemplate.addIds(builder, ids);
+  TaskTemplate.addEntries(builder, entries);
+  TaskTemplate.addProgram(builder, program);
+  TaskTemplate.addVariants(builder, variants);
+  TaskTemplate.addTimeLimitSecs(builder, this.timeLimitSecs);
+  TaskTemplate.addTaskDir(builder, this.taskDir);
+  TaskTemplate.addPin(builder, pin);
+
+  return TaskTemplate.endTaskTemplate(builder);
+}
+}
+
 export class JobDefinition {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -2193,98 +2647,51 @@ jobId():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
-program(obj?:Program):Program|null {
-  const offset = this.bb!.__offset(this.bb_pos, 6);
-  return offset ? (obj || new Program()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
-}
-
-resources(index: number, obj?:ResourceAmount):ResourceAmount|null {
-  const offset = this.bb!.__offset(this.bb_pos, 8);
-  return offset ? (obj || new ResourceAmount()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
-}
-
-resourcesLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 8);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-timeLimitSecs():number {
-  const offset = this.bb!.__offset(this.bb_pos, 10);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
-}
-
 submitDir():string|null
 submitDir(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
 submitDir(optionalEncoding?:any):string|Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 12);
+  const offset = this.bb!.__offset(this.bb_pos, 6);
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
-entries(index: number):string
-entries(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
-entries(index: number,optionalEncoding?:any):string|Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 14);
-  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+streamDir():string|null
+streamDir(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+streamDir(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
-entriesLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 14);
+templates(index: number, obj?:TaskTemplate):TaskTemplate|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new TaskTemplate()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+templatesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
-taskDir():boolean {
-  const offset = this.bb!.__offset(this.bb_pos, 16);
-  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
-}
-
-pin():string|null
-pin(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-pin(optionalEncoding?:any):string|Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 18);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
-}
-
 static startJobDefinition(builder:flatbuffers.Builder) {
-  builder.startObject(8);
+  builder.startObject(4);
 }
 
 static addJobId(builder:flatbuffers.Builder, jobId:number) {
   builder.addFieldInt32(0, jobId, 0);
 }
 
-static addProgram(builder:flatbuffers.Builder, programOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(1, programOffset, 0);
-}
-
-static addResources(builder:flatbuffers.Builder, resourcesOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(2, resourcesOffset, 0);
-}
-
-static createResourcesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
-  builder.startVector(4, data.length, 4);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addOffset(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startResourcesVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(4, numElems, 4);
-}
-
-static addTimeLimitSecs(builder:flatbuffers.Builder, timeLimitSecs:number) {
-  builder.addFieldFloat64(3, timeLimitSecs, 0.0);
-}
-
 static addSubmitDir(builder:flatbuffers.Builder, submitDirOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(4, submitDirOffset, 0);
+  builder.addFieldOffset(1, submitDirOffset, 0);
 }
 
-static addEntries(builder:flatbuffers.Builder, entriesOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(5, entriesOffset, 0);
+static addStreamDir(builder:flatbuffers.Builder, streamDirOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, streamDirOffset, 0);
 }
 
-static createEntriesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+static addTemplates(builder:flatbuffers.Builder, templatesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, templatesOffset, 0);
+}
+
+static createTemplatesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
   builder.startVector(4, data.length, 4);
   for (let i = data.length - 1; i >= 0; i--) {
     builder.addOffset(data[i]!);
@@ -2292,16 +2699,8 @@ static createEntriesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[
   return builder.endVector();
 }
 
-static startEntriesVector(builder:flatbuffers.Builder, numElems:number) {
+static startTemplatesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
-}
-
-static addTaskDir(builder:flatbuffers.Builder, taskDir:boolean) {
-  builder.addFieldInt8(6, +taskDir, +false);
-}
-
-static addPin(builder:flatbuffers.Builder, pinOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(7, pinOffset, 0);
 }
 
 static endJobDefinition(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -2309,64 +2708,53 @@ static endJobDefinition(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
+static createJobDefinition(builder:flatbuffers.Builder, jobId:number, submitDirOffset:flatbuffers.Offset, streamDirOffset:flatbuffers.Offset, templatesOffset:flatbuffers.Offset):flatbuffers.Offset {
+  JobDefinition.startJobDefinition(builder);
+  JobDefinition.addJobId(builder, jobId);
+  JobDefinition.addSubmitDir(builder, submitDirOffset);
+  JobDefinition.addStreamDir(builder, streamDirOffset);
+  JobDefinition.addTemplates(builder, templatesOffset);
+  return JobDefinition.endJobDefinition(builder);
+}
 
 unpack(): JobDefinitionT {
   return new JobDefinitionT(
     this.jobId(),
-    (this.program() !== null ? this.program()!.unpack() : null),
-    this.bb!.createObjList(this.resources.bind(this), this.resourcesLength()),
-    this.timeLimitSecs(),
     this.submitDir(),
-    this.bb!.createScalarList(this.entries.bind(this), this.entriesLength()),
-    this.taskDir(),
-    this.pin()
+    this.streamDir(),
+    this.bb!.createObjList(this.templates.bind(this), this.templatesLength())
   );
 }
 
 
 unpackTo(_o: JobDefinitionT): void {
   _o.jobId = this.jobId();
-  _o.program = (this.program() !== null ? this.program()!.unpack() : null);
-  _o.resources = this.bb!.createObjList(this.resources.bind(this), this.resourcesLength());
-  _o.timeLimitSecs = this.timeLimitSecs();
   _o.submitDir = this.submitDir();
-  _o.entries = this.bb!.createScalarList(this.entries.bind(this), this.entriesLength());
-  _o.taskDir = this.taskDir();
-  _o.pin = this.pin();
+  _o.streamDir = this.streamDir();
+  _o.templates = this.bb!.createObjList(this.templates.bind(this), this.templatesLength());
 }
 }
 
 export class JobDefinitionT {
 constructor(
   public jobId: number = 0,
-  public program: ProgramT|null = null,
-  public resources: (ResourceAmountT)[] = [],
-  public timeLimitSecs: number = 0.0,
   public submitDir: string|Uint8Array|null = null,
-  public entries: (string)[] = [],
-  public taskDir: boolean = false,
-  public pin: string|Uint8Array|null = null
+  public streamDir: string|Uint8Array|null = null,
+  public templates: (TaskTemplateT)[] = []
 ){}
 
 
 pack(builder:flatbuffers.Builder): flatbuffers.Offset {
-  const program = (this.program !== null ? this.program!.pack(builder) : 0);
-  const resources = JobDefinition.createResourcesVector(builder, builder.createObjectOffsetList(this.resources));
   const submitDir = (this.submitDir !== null ? builder.createString(this.submitDir!) : 0);
-  const entries = JobDefinition.createEntriesVector(builder, builder.createObjectOffsetList(this.entries));
-  const pin = (this.pin !== null ? builder.createString(this.pin!) : 0);
+  const streamDir = (this.streamDir !== null ? builder.createString(this.streamDir!) : 0);
+  const templates = JobDefinition.createTemplatesVector(builder, builder.createObjectOffsetList(this.templates));
 
-  JobDefinition.startJobDefinition(builder);
-  JobDefinition.addJobId(builder, this.jobId);
-  JobDefinition.addProgram(builder, program);
-  JobDefinition.addResources(builder, resources);
-  JobDefinition.addTimeLimitSecs(builder, this.timeLimitSecs);
-  JobDefinition.addSubmitDir(builder, submitDir);
-  JobDefinition.addEntries(builder, entries);
-  JobDefinition.addTaskDir(builder, this.taskDir);
-  JobDefinition.addPin(builder, pin);
-
-  return JobDefinition.endJobDefinition(builder);
+  return JobDefinition.createJobDefinition(builder,
+    this.jobId,
+    submitDir,
+    streamDir,
+    templates
+  );
 }
 }
 
@@ -2390,7 +2778,7 @@ static getSizePrefixedRootAsAssignTasks(bb:flatbuffers.ByteBuffer, obj?:AssignTa
 
 tasks(index: number, obj?:TaskAssignment):TaskAssignment|null {
   const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? (obj || new TaskAssignment()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 16, this.bb!) : null;
+  return offset ? (obj || new TaskAssignment()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 20, this.bb!) : null;
 }
 
 tasksLength():number {
@@ -2407,7 +2795,7 @@ static addTasks(builder:flatbuffers.Builder, tasksOffset:flatbuffers.Offset) {
 }
 
 static startTasksVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(16, numElems, 4);
+  builder.startVector(20, numElems, 4);
 }
 
 static endAssignTasks(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -2521,6 +2909,186 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const tasks = builder.createStructOffsetList(this.tasks, CancelTasks.startTasksVector);
 
   return CancelTasks.createCancelTasks(builder,
+    tasks
+  );
+}
+}
+
+export class AssignMultiNode {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):AssignMultiNode {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsAssignMultiNode(bb:flatbuffers.ByteBuffer, obj?:AssignMultiNode):AssignMultiNode {
+  return (obj || new AssignMultiNode()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsAssignMultiNode(bb:flatbuffers.ByteBuffer, obj?:AssignMultiNode):AssignMultiNode {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new AssignMultiNode()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+task(obj?:TaskAssignment):TaskAssignment|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new TaskAssignment()).__init(this.bb_pos + offset, this.bb!) : null;
+}
+
+hostnames(index: number):string
+hostnames(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+hostnames(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+hostnamesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startAssignMultiNode(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addTask(builder:flatbuffers.Builder, taskOffset:flatbuffers.Offset) {
+  builder.addFieldStruct(0, taskOffset, 0);
+}
+
+static addHostnames(builder:flatbuffers.Builder, hostnamesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, hostnamesOffset, 0);
+}
+
+static createHostnamesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startHostnamesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endAssignMultiNode(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createAssignMultiNode(builder:flatbuffers.Builder, taskOffset:flatbuffers.Offset, hostnamesOffset:flatbuffers.Offset):flatbuffers.Offset {
+  AssignMultiNode.startAssignMultiNode(builder);
+  AssignMultiNode.addTask(builder, taskOffset);
+  AssignMultiNode.addHostnames(builder, hostnamesOffset);
+  return AssignMultiNode.endAssignMultiNode(builder);
+}
+
+unpack(): AssignMultiNodeT {
+  return new AssignMultiNodeT(
+    (this.task() !== null ? this.task()!.unpack() : null),
+    this.bb!.createScalarList(this.hostnames.bind(this), this.hostnamesLength())
+  );
+}
+
+
+unpackTo(_o: AssignMultiNodeT): void {
+  _o.task = (this.task() !== null ? this.task()!.unpack() : null);
+  _o.hostnames = this.bb!.createScalarList(this.hostnames.bind(this), this.hostnamesLength());
+}
+}
+
+export class AssignMultiNodeT {
+constructor(
+  public task: TaskAssignmentT|null = null,
+  public hostnames: (string)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const hostnames = AssignMultiNode.createHostnamesVector(builder, builder.createObjectOffsetList(this.hostnames));
+
+  return AssignMultiNode.createAssignMultiNode(builder,
+    (this.task !== null ? this.task!.pack(builder) : 0),
+    hostnames
+  );
+}
+}
+
+export class StealTasks {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):StealTasks {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsStealTasks(bb:flatbuffers.ByteBuffer, obj?:StealTasks):StealTasks {
+  return (obj || new StealTasks()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsStealTasks(bb:flatbuffers.ByteBuffer, obj?:StealTasks):StealTasks {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new StealTasks()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+tasks(index: number, obj?:TaskRef):TaskRef|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new TaskRef()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 8, this.bb!) : null;
+}
+
+tasksLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startStealTasks(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addTasks(builder:flatbuffers.Builder, tasksOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, tasksOffset, 0);
+}
+
+static startTasksVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 4);
+}
+
+static endStealTasks(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createStealTasks(builder:flatbuffers.Builder, tasksOffset:flatbuffers.Offset):flatbuffers.Offset {
+  StealTasks.startStealTasks(builder);
+  StealTasks.addTasks(builder, tasksOffset);
+  return StealTasks.endStealTasks(builder);
+}
+
+unpack(): StealTasksT {
+  return new StealTasksT(
+    this.bb!.createObjList(this.tasks.bind(this), this.tasksLength())
+  );
+}
+
+
+unpackTo(_o: StealTasksT): void {
+  _o.tasks = this.bb!.createObjList(this.tasks.bind(this), this.tasksLength());
+}
+}
+
+export class StealTasksT {
+constructor(
+  public tasks: (TaskRefT)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const tasks = builder.createStructOffsetList(this.tasks, StealTasks.startTasksVector);
+
+  return StealTasks.createStealTasks(builder,
     tasks
   );
 }
@@ -2674,7 +3242,7 @@ unpackTo(_o: ServerToWorkerT): void {
 export class ServerToWorkerT {
 constructor(
   public payloadType: ServerPayload = ServerPayload.NONE,
-  public payload: AssignTasksT|CancelTasksT|JobDefinitionT|StopWorkerT|WorkerRegisteredT|null = null
+  public payload: AssignMultiNodeT|AssignTasksT|CancelTasksT|JobDefinitionT|StealTasksT|StopWorkerT|WorkerRegisteredT|null = null
 ){}
 
 
@@ -2783,6 +3351,380 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+export class SubmitTemplate {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):SubmitTemplate {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsSubmitTemplate(bb:flatbuffers.ByteBuffer, obj?:SubmitTemplate):SubmitTemplate {
+  return (obj || new SubmitTemplate()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsSubmitTemplate(bb:flatbuffers.ByteBuffer, obj?:SubmitTemplate):SubmitTemplate {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new SubmitTemplate()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+ids(index: number, obj?:IdRange):IdRange|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new IdRange()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 12, this.bb!) : null;
+}
+
+idsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+entries(index: number):string
+entries(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+entries(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+entriesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+program(obj?:Program):Program|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? (obj || new Program()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+variants(index: number, obj?:ResourceVariant):ResourceVariant|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new ResourceVariant()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+variantsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+priority():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
+}
+
+crashLimit():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 5;
+}
+
+timeLimitSecs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+timeRequestSecs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+taskDir():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+pin():string|null
+pin(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+pin(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+deps(index: number, obj?:TaskDeps):TaskDeps|null {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? (obj || new TaskDeps()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+depsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startSubmitTemplate(builder:flatbuffers.Builder) {
+  builder.startObject(11);
+}
+
+static addIds(builder:flatbuffers.Builder, idsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, idsOffset, 0);
+}
+
+static startIdsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(12, numElems, 4);
+}
+
+static addEntries(builder:flatbuffers.Builder, entriesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, entriesOffset, 0);
+}
+
+static createEntriesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startEntriesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addProgram(builder:flatbuffers.Builder, programOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, programOffset, 0);
+}
+
+static addVariants(builder:flatbuffers.Builder, variantsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, variantsOffset, 0);
+}
+
+static createVariantsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startVariantsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addPriority(builder:flatbuffers.Builder, priority:number) {
+  builder.addFieldInt32(4, priority, 0);
+}
+
+static addCrashLimit(builder:flatbuffers.Builder, crashLimit:number) {
+  builder.addFieldInt32(5, crashLimit, 5);
+}
+
+static addTimeLimitSecs(builder:flatbuffers.Builder, timeLimitSecs:number) {
+  builder.addFieldFloat64(6, timeLimitSecs, 0.0);
+}
+
+static addTimeRequestSecs(builder:flatbuffers.Builder, timeRequestSecs:number) {
+  builder.addFieldFloat64(7, timeRequestSecs, 0.0);
+}
+
+static addTaskDir(builder:flatbuffers.Builder, taskDir:boolean) {
+  builder.addFieldInt8(8, +taskDir, +false);
+}
+
+static addPin(builder:flatbuffers.Builder, pinOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(9, pinOffset, 0);
+}
+
+static addDeps(builder:flatbuffers.Builder, depsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(10, depsOffset, 0);
+}
+
+static createDepsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startDepsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endSubmitTemplate(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+
+unpack(): SubmitTemplateT {
+  return new SubmitTemplateT(
+    this.bb!.createObjList(this.ids.bind(this), this.idsLength()),
+    this.bb!.createScalarList(this.entries.bind(this), this.entriesLength()),
+    (this.program() !== null ? this.program()!.unpack() : null),
+    this.bb!.createObjList(this.variants.bind(this), this.variantsLength()),
+    this.priority(),
+    this.crashLimit(),
+    this.timeLimitSecs(),
+    this.timeRequestSecs(),
+    this.taskDir(),
+    this.pin(),
+    this.bb!.createObjList(this.deps.bind(this), this.depsLength())
+  );
+}
+
+
+unpackTo(_o: SubmitTemplateT): void {
+  _o.ids = this.bb!.createObjList(this.ids.bind(this), this.idsLength());
+  _o.entries = this.bb!.createScalarList(this.entries.bind(this), this.entriesLength());
+  _o.program = (this.program() !== null ? this.program()!.unpack() : null);
+  _o.variants = this.bb!.createObjList(this.variants.bind(this), this.variantsLength());
+  _o.priority = this.priority();
+  _o.crashLimit = this.crashLimit();
+  _o.timeLimitSecs = this.timeLimitSecs();
+  _o.timeRequestSecs = this.timeRequestSecs();
+  _o.taskDir = this.taskDir();
+  _o.pin = this.pin();
+  _o.deps = this.bb!.createObjList(this.deps.bind(this), this.depsLength());
+}
+}
+
+export class SubmitTemplateT {
+constructor(
+  public ids: (IdRangeT)[] = [],
+  public entries: (string)[] = [],
+  public program: ProgramT|null = null,
+  public variants: (ResourceVariantT)[] = [],
+  public priority: number = 0,
+  public crashLimit: number = 5,
+  public timeLimitSecs: number = 0.0,
+  public timeRequestSecs: number = 0.0,
+  public taskDir: boolean = false,
+  public pin: string|Uint8Array|null = null,
+  public deps: (TaskDepsT)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const ids = builder.createStructOffsetList(this.ids, SubmitTemplate.startIdsVector);
+  const entries = SubmitTemplate.createEntriesVector(builder, builder.createObjectOffsetList(this.entries));
+  const program = (this.program !== null ? this.program!.pack(builder) : 0);
+  const variants = SubmitTemplate.createVariantsVector(builder, builder.createObjectOffsetList(this.variants));
+  const pin = (this.pin !== null ? builder.createString(this.pin!) : 0);
+  const deps = SubmitTemplate.createDepsVector(builder, builder.createObjectOffsetList(this.deps));
+
+  SubmitTemplate.startSubmitTemplate(builder);
+  SubmitTemplate.addIds(builder, ids);
+  SubmitTemplate.addEntries(builder, entries);
+  SubmitTemplate.addProgram(builder, program);
+  SubmitTemplate.addVariants(builder, variants);
+  SubmitTemplate.addPriority(builder, this.priority);
+  SubmitTemplate.addCrashLimit(builder, this.crashLimit);
+  SubmitTemplate.addTimeLimitSecs(builder, this.timeLimitSecs);
+  SubmitTemplate.addTimeRequestSecs(builder, this.timeRequestSecs);
+  SubmitTemplate.addTaskDir(builder, this.taskDir);
+  SubmitTemplate.addPin(builder, pin);
+  SubmitTemplate.addDeps(builder, deps);
+
+  return SubmitTemplate.endSubmitTemplate(builder);
+}
+}
+
+export class TaskDeps {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):TaskDeps {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTaskDeps(bb:flatbuffers.ByteBuffer, obj?:TaskDeps):TaskDeps {
+  return (obj || new TaskDeps()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTaskDeps(bb:flatbuffers.ByteBuffer, obj?:TaskDeps):TaskDeps {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new TaskDeps()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+taskId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+deps(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+depsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+depsArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+static startTaskDeps(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addTaskId(builder:flatbuffers.Builder, taskId:number) {
+  builder.addFieldInt32(0, taskId, 0);
+}
+
+static addDeps(builder:flatbuffers.Builder, depsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, depsOffset, 0);
+}
+
+static createDepsVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createDepsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createDepsVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startDepsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endTaskDeps(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createTaskDeps(builder:flatbuffers.Builder, taskId:number, depsOffset:flatbuffers.Offset):flatbuffers.Offset {
+  TaskDeps.startTaskDeps(builder);
+  TaskDeps.addTaskId(builder, taskId);
+  TaskDeps.addDeps(builder, depsOffset);
+  return TaskDeps.endTaskDeps(builder);
+}
+
+unpack(): TaskDepsT {
+  return new TaskDepsT(
+    this.taskId(),
+    this.bb!.createScalarList(this.deps.bind(this), this.depsLength())
+  );
+}
+
+
+unpackTo(_o: TaskDepsT): void {
+  _o.taskId = this.taskId();
+  _o.deps = this.bb!.createScalarList(this.deps.bind(this), this.depsLength());
+}
+}
+
+export class TaskDepsT {
+constructor(
+  public taskId: number = 0,
+  public deps: (number)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const deps = TaskDeps.createDepsVector(builder, this.deps);
+
+  return TaskDeps.createTaskDeps(builder,
+    this.taskId,
+    deps
+  );
+}
+}
+
 export class SubmitRequest {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -2813,89 +3755,37 @@ name(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
-program(obj?:Program):Program|null {
-  const offset = this.bb!.__offset(this.bb_pos, 8);
-  return offset ? (obj || new Program()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
-}
-
-array(index: number, obj?:IdRange):IdRange|null {
-  const offset = this.bb!.__offset(this.bb_pos, 10);
-  return offset ? (obj || new IdRange()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 12, this.bb!) : null;
-}
-
-arrayLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 10);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-entries(index: number):string
-entries(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
-entries(index: number,optionalEncoding?:any):string|Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 12);
-  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
-}
-
-entriesLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 12);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-resources(index: number, obj?:ResourceAmount):ResourceAmount|null {
-  const offset = this.bb!.__offset(this.bb_pos, 14);
-  return offset ? (obj || new ResourceAmount()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
-}
-
-resourcesLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 14);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-priority():number {
-  const offset = this.bb!.__offset(this.bb_pos, 16);
-  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
-}
-
 maxFails():bigint {
-  const offset = this.bb!.__offset(this.bb_pos, 18);
+  const offset = this.bb!.__offset(this.bb_pos, 8);
   return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('-1');
-}
-
-crashLimit():number {
-  const offset = this.bb!.__offset(this.bb_pos, 20);
-  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 5;
-}
-
-timeLimitSecs():number {
-  const offset = this.bb!.__offset(this.bb_pos, 22);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
-}
-
-timeRequestSecs():number {
-  const offset = this.bb!.__offset(this.bb_pos, 24);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
 submitDir():string|null
 submitDir(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
 submitDir(optionalEncoding?:any):string|Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 26);
+  const offset = this.bb!.__offset(this.bb_pos, 10);
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
-taskDir():boolean {
-  const offset = this.bb!.__offset(this.bb_pos, 28);
-  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+streamDir():string|null
+streamDir(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+streamDir(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
-pin():string|null
-pin(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-pin(optionalEncoding?:any):string|Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 30);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+templates(index: number, obj?:SubmitTemplate):SubmitTemplate|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? (obj || new SubmitTemplate()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+templatesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
 static startSubmitRequest(builder:flatbuffers.Builder) {
-  builder.startObject(14);
+  builder.startObject(6);
 }
 
 static addJobId(builder:flatbuffers.Builder, jobId:number) {
@@ -2906,80 +3796,32 @@ static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
   builder.addFieldOffset(1, nameOffset, 0);
 }
 
-static addProgram(builder:flatbuffers.Builder, programOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(2, programOffset, 0);
-}
-
-static addArray(builder:flatbuffers.Builder, arrayOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(3, arrayOffset, 0);
-}
-
-static startArrayVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(12, numElems, 4);
-}
-
-static addEntries(builder:flatbuffers.Builder, entriesOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(4, entriesOffset, 0);
-}
-
-static createEntriesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
-  builder.startVector(4, data.length, 4);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addOffset(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startEntriesVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(4, numElems, 4);
-}
-
-static addResources(builder:flatbuffers.Builder, resourcesOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(5, resourcesOffset, 0);
-}
-
-static createResourcesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
-  builder.startVector(4, data.length, 4);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addOffset(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startResourcesVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(4, numElems, 4);
-}
-
-static addPriority(builder:flatbuffers.Builder, priority:number) {
-  builder.addFieldInt32(6, priority, 0);
-}
-
 static addMaxFails(builder:flatbuffers.Builder, maxFails:bigint) {
-  builder.addFieldInt64(7, maxFails, BigInt('-1'));
-}
-
-static addCrashLimit(builder:flatbuffers.Builder, crashLimit:number) {
-  builder.addFieldInt32(8, crashLimit, 5);
-}
-
-static addTimeLimitSecs(builder:flatbuffers.Builder, timeLimitSecs:number) {
-  builder.addFieldFloat64(9, timeLimitSecs, 0.0);
-}
-
-static addTimeRequestSecs(builder:flatbuffers.Builder, timeRequestSecs:number) {
-  builder.addFieldFloat64(10, timeRequestSecs, 0.0);
+  builder.addFieldInt64(2, maxFails, BigInt('-1'));
 }
 
 static addSubmitDir(builder:flatbuffers.Builder, submitDirOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(11, submitDirOffset, 0);
+  builder.addFieldOffset(3, submitDirOffset, 0);
 }
 
-static addTaskDir(builder:flatbuffers.Builder, taskDir:boolean) {
-  builder.addFieldInt8(12, +taskDir, +false);
+static addStreamDir(builder:flatbuffers.Builder, streamDirOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, streamDirOffset, 0);
 }
 
-static addPin(builder:flatbuffers.Builder, pinOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(13, pinOffset, 0);
+static addTemplates(builder:flatbuffers.Builder, templatesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, templatesOffset, 0);
+}
+
+static createTemplatesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTemplatesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
 }
 
 static endSubmitRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -2987,23 +3829,25 @@ static endSubmitRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
+static createSubmitRequest(builder:flatbuffers.Builder, jobId:number, nameOffset:flatbuffers.Offset, maxFails:bigint, submitDirOffset:flatbuffers.Offset, streamDirOffset:flatbuffers.Offset, templatesOffset:flatbuffers.Offset):flatbuffers.Offset {
+  SubmitRequest.startSubmitRequest(builder);
+  SubmitRequest.addJobId(builder, jobId);
+  SubmitRequest.addName(builder, nameOffset);
+  SubmitRequest.addMaxFails(builder, maxFails);
+  SubmitRequest.addSubmitDir(builder, submitDirOffset);
+  SubmitRequest.addStreamDir(builder, streamDirOffset);
+  SubmitRequest.addTemplates(builder, templatesOffset);
+  return SubmitRequest.endSubmitRequest(builder);
+}
 
 unpack(): SubmitRequestT {
   return new SubmitRequestT(
     this.jobId(),
     this.name(),
-    (this.program() !== null ? this.program()!.unpack() : null),
-    this.bb!.createObjList(this.array.bind(this), this.arrayLength()),
-    this.bb!.createScalarList(this.entries.bind(this), this.entriesLength()),
-    this.bb!.createObjList(this.resources.bind(this), this.resourcesLength()),
-    this.priority(),
     this.maxFails(),
-    this.crashLimit(),
-    this.timeLimitSecs(),
-    this.timeRequestSecs(),
     this.submitDir(),
-    this.taskDir(),
-    this.pin()
+    this.streamDir(),
+    this.bb!.createObjList(this.templates.bind(this), this.templatesLength())
   );
 }
 
@@ -3011,18 +3855,10 @@ unpack(): SubmitRequestT {
 unpackTo(_o: SubmitRequestT): void {
   _o.jobId = this.jobId();
   _o.name = this.name();
-  _o.program = (this.program() !== null ? this.program()!.unpack() : null);
-  _o.array = this.bb!.createObjList(this.array.bind(this), this.arrayLength());
-  _o.entries = this.bb!.createScalarList(this.entries.bind(this), this.entriesLength());
-  _o.resources = this.bb!.createObjList(this.resources.bind(this), this.resourcesLength());
-  _o.priority = this.priority();
   _o.maxFails = this.maxFails();
-  _o.crashLimit = this.crashLimit();
-  _o.timeLimitSecs = this.timeLimitSecs();
-  _o.timeRequestSecs = this.timeRequestSecs();
   _o.submitDir = this.submitDir();
-  _o.taskDir = this.taskDir();
-  _o.pin = this.pin();
+  _o.streamDir = this.streamDir();
+  _o.templates = this.bb!.createObjList(this.templates.bind(this), this.templatesLength());
 }
 }
 
@@ -3030,47 +3866,27 @@ export class SubmitRequestT {
 constructor(
   public jobId: number = 0,
   public name: string|Uint8Array|null = null,
-  public program: ProgramT|null = null,
-  public array: (IdRangeT)[] = [],
-  public entries: (string)[] = [],
-  public resources: (ResourceAmountT)[] = [],
-  public priority: number = 0,
   public maxFails: bigint = BigInt('-1'),
-  public crashLimit: number = 5,
-  public timeLimitSecs: number = 0.0,
-  public timeRequestSecs: number = 0.0,
   public submitDir: string|Uint8Array|null = null,
-  public taskDir: boolean = false,
-  public pin: string|Uint8Array|null = null
+  public streamDir: string|Uint8Array|null = null,
+  public templates: (SubmitTemplateT)[] = []
 ){}
 
 
 pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const name = (this.name !== null ? builder.createString(this.name!) : 0);
-  const program = (this.program !== null ? this.program!.pack(builder) : 0);
-  const array = builder.createStructOffsetList(this.array, SubmitRequest.startArrayVector);
-  const entries = SubmitRequest.createEntriesVector(builder, builder.createObjectOffsetList(this.entries));
-  const resources = SubmitRequest.createResourcesVector(builder, builder.createObjectOffsetList(this.resources));
   const submitDir = (this.submitDir !== null ? builder.createString(this.submitDir!) : 0);
-  const pin = (this.pin !== null ? builder.createString(this.pin!) : 0);
+  const streamDir = (this.streamDir !== null ? builder.createString(this.streamDir!) : 0);
+  const templates = SubmitRequest.createTemplatesVector(builder, builder.createObjectOffsetList(this.templates));
 
-  SubmitRequest.startSubmitRequest(builder);
-  SubmitRequest.addJobId(builder, this.jobId);
-  SubmitRequest.addName(builder, name);
-  SubmitRequest.addProgram(builder, program);
-  SubmitRequest.addArray(builder, array);
-  SubmitRequest.addEntries(builder, entries);
-  SubmitRequest.addResources(builder, resources);
-  SubmitRequest.addPriority(builder, this.priority);
-  SubmitRequest.addMaxFails(builder, this.maxFails);
-  SubmitRequest.addCrashLimit(builder, this.crashLimit);
-  SubmitRequest.addTimeLimitSecs(builder, this.timeLimitSecs);
-  SubmitRequest.addTimeRequestSecs(builder, this.timeRequestSecs);
-  SubmitRequest.addSubmitDir(builder, submitDir);
-  SubmitRequest.addTaskDir(builder, this.taskDir);
-  SubmitRequest.addPin(builder, pin);
-
-  return SubmitRequest.endSubmitRequest(builder);
+  return SubmitRequest.createSubmitRequest(builder,
+    this.jobId,
+    name,
+    this.maxFails,
+    submitDir,
+    streamDir,
+    templates
+  );
 }
 }
 
@@ -3492,6 +4308,101 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   TaskListRequest.addStates(builder, states);
 
   return TaskListRequest.endTaskListRequest(builder);
+}
+}
+
+export class TaskExplainRequest {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):TaskExplainRequest {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTaskExplainRequest(bb:flatbuffers.ByteBuffer, obj?:TaskExplainRequest):TaskExplainRequest {
+  return (obj || new TaskExplainRequest()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTaskExplainRequest(bb:flatbuffers.ByteBuffer, obj?:TaskExplainRequest):TaskExplainRequest {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new TaskExplainRequest()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+jobId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+taskId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+workerId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+static startTaskExplainRequest(builder:flatbuffers.Builder) {
+  builder.startObject(3);
+}
+
+static addJobId(builder:flatbuffers.Builder, jobId:number) {
+  builder.addFieldInt32(0, jobId, 0);
+}
+
+static addTaskId(builder:flatbuffers.Builder, taskId:number) {
+  builder.addFieldInt32(1, taskId, 0);
+}
+
+static addWorkerId(builder:flatbuffers.Builder, workerId:number) {
+  builder.addFieldInt32(2, workerId, 0);
+}
+
+static endTaskExplainRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createTaskExplainRequest(builder:flatbuffers.Builder, jobId:number, taskId:number, workerId:number):flatbuffers.Offset {
+  TaskExplainRequest.startTaskExplainRequest(builder);
+  TaskExplainRequest.addJobId(builder, jobId);
+  TaskExplainRequest.addTaskId(builder, taskId);
+  TaskExplainRequest.addWorkerId(builder, workerId);
+  return TaskExplainRequest.endTaskExplainRequest(builder);
+}
+
+unpack(): TaskExplainRequestT {
+  return new TaskExplainRequestT(
+    this.jobId(),
+    this.taskId(),
+    this.workerId()
+  );
+}
+
+
+unpackTo(_o: TaskExplainRequestT): void {
+  _o.jobId = this.jobId();
+  _o.taskId = this.taskId();
+  _o.workerId = this.workerId();
+}
+}
+
+export class TaskExplainRequestT {
+constructor(
+  public jobId: number = 0,
+  public taskId: number = 0,
+  public workerId: number = 0
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  return TaskExplainRequest.createTaskExplainRequest(builder,
+    this.jobId,
+    this.taskId,
+    this.workerId
+  );
 }
 }
 
@@ -3955,7 +4866,7 @@ export class ClientRequestT {
 constructor(
   public requestId: number = 0,
   public requestType: Request = Request.NONE,
-  public request: JobCancelRequestT|JobInfoRequestT|JobListRequestT|JobWaitRequestT|ServerInfoRequestT|ServerStopRequestT|SubmitRequestT|TaskListRequestT|WorkerInfoRequestT|WorkerListRequestT|WorkerStopRequestT|WorkerWaitRequestT|null = null
+  public request: JobCancelRequestT|JobInfoRequestT|JobListRequestT|JobWaitRequestT|ServerInfoRequestT|ServerStopRequestT|SubmitRequestT|TaskExplainRequestT|TaskListRequestT|WorkerInfoRequestT|WorkerListRequestT|WorkerStopRequestT|WorkerWaitRequestT|null = null
 ){}
 
 
@@ -4788,8 +5699,38 @@ alreadyFinishedArray():Uint32Array|null {
   return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+canceledTasks(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+canceledTasksLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+canceledTasksArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+finishedTasks(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+finishedTasksLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+finishedTasksArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startJobCancelResponse(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(4);
 }
 
 static addCanceled(builder:flatbuffers.Builder, canceledOffset:flatbuffers.Offset) {
@@ -4834,22 +5775,68 @@ static startAlreadyFinishedVector(builder:flatbuffers.Builder, numElems:number) 
   builder.startVector(4, numElems, 4);
 }
 
+static addCanceledTasks(builder:flatbuffers.Builder, canceledTasksOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, canceledTasksOffset, 0);
+}
+
+static createCanceledTasksVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createCanceledTasksVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createCanceledTasksVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startCanceledTasksVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addFinishedTasks(builder:flatbuffers.Builder, finishedTasksOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, finishedTasksOffset, 0);
+}
+
+static createFinishedTasksVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createFinishedTasksVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createFinishedTasksVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startFinishedTasksVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endJobCancelResponse(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createJobCancelResponse(builder:flatbuffers.Builder, canceledOffset:flatbuffers.Offset, alreadyFinishedOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createJobCancelResponse(builder:flatbuffers.Builder, canceledOffset:flatbuffers.Offset, alreadyFinishedOffset:flatbuffers.Offset, canceledTasksOffset:flatbuffers.Offset, finishedTasksOffset:flatbuffers.Offset):flatbuffers.Offset {
   JobCancelResponse.startJobCancelResponse(builder);
   JobCancelResponse.addCanceled(builder, canceledOffset);
   JobCancelResponse.addAlreadyFinished(builder, alreadyFinishedOffset);
+  JobCancelResponse.addCanceledTasks(builder, canceledTasksOffset);
+  JobCancelResponse.addFinishedTasks(builder, finishedTasksOffset);
   return JobCancelResponse.endJobCancelResponse(builder);
 }
 
 unpack(): JobCancelResponseT {
   return new JobCancelResponseT(
     this.bb!.createScalarList(this.canceled.bind(this), this.canceledLength()),
-    this.bb!.createScalarList(this.alreadyFinished.bind(this), this.alreadyFinishedLength())
+    this.bb!.createScalarList(this.alreadyFinished.bind(this), this.alreadyFinishedLength()),
+    this.bb!.createScalarList(this.canceledTasks.bind(this), this.canceledTasksLength()),
+    this.bb!.createScalarList(this.finishedTasks.bind(this), this.finishedTasksLength())
   );
 }
 
@@ -4857,23 +5844,31 @@ unpack(): JobCancelResponseT {
 unpackTo(_o: JobCancelResponseT): void {
   _o.canceled = this.bb!.createScalarList(this.canceled.bind(this), this.canceledLength());
   _o.alreadyFinished = this.bb!.createScalarList(this.alreadyFinished.bind(this), this.alreadyFinishedLength());
+  _o.canceledTasks = this.bb!.createScalarList(this.canceledTasks.bind(this), this.canceledTasksLength());
+  _o.finishedTasks = this.bb!.createScalarList(this.finishedTasks.bind(this), this.finishedTasksLength());
 }
 }
 
 export class JobCancelResponseT {
 constructor(
   public canceled: (number)[] = [],
-  public alreadyFinished: (number)[] = []
+  public alreadyFinished: (number)[] = [],
+  public canceledTasks: (number)[] = [],
+  public finishedTasks: (number)[] = []
 ){}
 
 
 pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const canceled = JobCancelResponse.createCanceledVector(builder, this.canceled);
   const alreadyFinished = JobCancelResponse.createAlreadyFinishedVector(builder, this.alreadyFinished);
+  const canceledTasks = JobCancelResponse.createCanceledTasksVector(builder, this.canceledTasks);
+  const finishedTasks = JobCancelResponse.createFinishedTasksVector(builder, this.finishedTasks);
 
   return JobCancelResponse.createJobCancelResponse(builder,
     canceled,
-    alreadyFinished
+    alreadyFinished,
+    canceledTasks,
+    finishedTasks
   );
 }
 }
@@ -6038,6 +7033,683 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+export class ExplainEntry {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ExplainEntry {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsExplainEntry(bb:flatbuffers.ByteBuffer, obj?:ExplainEntry):ExplainEntry {
+  return (obj || new ExplainEntry()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsExplainEntry(bb:flatbuffers.ByteBuffer, obj?:ExplainEntry):ExplainEntry {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ExplainEntry()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+resource():string|null
+resource(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+resource(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+amount():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+policy():string|null
+policy(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+policy(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+workerTotal():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+workerFree():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+fitsNow():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+fitsEver():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+static startExplainEntry(builder:flatbuffers.Builder) {
+  builder.startObject(7);
+}
+
+static addResource(builder:flatbuffers.Builder, resourceOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, resourceOffset, 0);
+}
+
+static addAmount(builder:flatbuffers.Builder, amount:number) {
+  builder.addFieldFloat64(1, amount, 0.0);
+}
+
+static addPolicy(builder:flatbuffers.Builder, policyOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, policyOffset, 0);
+}
+
+static addWorkerTotal(builder:flatbuffers.Builder, workerTotal:number) {
+  builder.addFieldFloat64(3, workerTotal, 0.0);
+}
+
+static addWorkerFree(builder:flatbuffers.Builder, workerFree:number) {
+  builder.addFieldFloat64(4, workerFree, 0.0);
+}
+
+static addFitsNow(builder:flatbuffers.Builder, fitsNow:boolean) {
+  builder.addFieldInt8(5, +fitsNow, +false);
+}
+
+static addFitsEver(builder:flatbuffers.Builder, fitsEver:boolean) {
+  builder.addFieldInt8(6, +fitsEver, +false);
+}
+
+static endExplainEntry(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createExplainEntry(builder:flatbuffers.Builder, resourceOffset:flatbuffers.Offset, amount:number, policyOffset:flatbuffers.Offset, workerTotal:number, workerFree:number, fitsNow:boolean, fitsEver:boolean):flatbuffers.Offset {
+  ExplainEntry.startExplainEntry(builder);
+  ExplainEntry.addResource(builder, resourceOffset);
+  ExplainEntry.addAmount(builder, amount);
+  ExplainEntry.addPolicy(builder, policyOffset);
+  ExplainEntry.addWorkerTotal(builder, workerTotal);
+  ExplainEntry.addWorkerFree(builder, workerFree);
+  ExplainEntry.addFitsNow(builder, fitsNow);
+  ExplainEntry.addFitsEver(builder, fitsEver);
+  return ExplainEntry.endExplainEntry(builder);
+}
+
+unpack(): ExplainEntryT {
+  return new ExplainEntryT(
+    this.resource(),
+    this.amount(),
+    this.policy(),
+    this.workerTotal(),
+    this.workerFree(),
+    this.fitsNow(),
+    this.fitsEver()
+  );
+}
+
+
+unpackTo(_o: ExplainEntryT): void {
+  _o.resource = this.resource();
+  _o.amount = this.amount();
+  _o.policy = this.policy();
+  _o.workerTotal = this.workerTotal();
+  _o.workerFree = this.workerFree();
+  _o.fitsNow = this.fitsNow();
+  _o.fitsEver = this.fitsEver();
+}
+}
+
+export class ExplainEntryT {
+constructor(
+  public resource: string|Uint8Array|null = null,
+  public amount: number = 0.0,
+  public policy: string|Uint8Array|null = null,
+  public workerTotal: number = 0.0,
+  public workerFree: number = 0.0,
+  public fitsNow: boolean = false,
+  public fitsEver: boolean = false
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const resource = (this.resource !== null ? builder.createString(this.resource!) : 0);
+  const policy = (this.policy !== null ? builder.createString(this.policy!) : 0);
+
+  return ExplainEntry.createExplainEntry(builder,
+    resource,
+    this.amount,
+    policy,
+    this.workerTotal,
+    this.workerFree,
+    this.fitsNow,
+    this.fitsEver
+  );
+}
+}
+
+export class ExplainVariant {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ExplainVariant {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsExplainVariant(bb:flatbuffers.ByteBuffer, obj?:ExplainVariant):ExplainVariant {
+  return (obj || new ExplainVariant()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsExplainVariant(bb:flatbuffers.ByteBuffer, obj?:ExplainVariant):ExplainVariant {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ExplainVariant()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+index():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+nodes():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+entries(index: number, obj?:ExplainEntry):ExplainEntry|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? (obj || new ExplainEntry()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+entriesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+fitsNow():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+fitsEver():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+groupName():string|null
+groupName(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+groupName(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+groupWorkers():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+groupIdleWorkers():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+static startExplainVariant(builder:flatbuffers.Builder) {
+  builder.startObject(8);
+}
+
+static addIndex(builder:flatbuffers.Builder, index:number) {
+  builder.addFieldInt32(0, index, 0);
+}
+
+static addNodes(builder:flatbuffers.Builder, nodes:number) {
+  builder.addFieldInt32(1, nodes, 0);
+}
+
+static addEntries(builder:flatbuffers.Builder, entriesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, entriesOffset, 0);
+}
+
+static createEntriesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startEntriesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addFitsNow(builder:flatbuffers.Builder, fitsNow:boolean) {
+  builder.addFieldInt8(3, +fitsNow, +false);
+}
+
+static addFitsEver(builder:flatbuffers.Builder, fitsEver:boolean) {
+  builder.addFieldInt8(4, +fitsEver, +false);
+}
+
+static addGroupName(builder:flatbuffers.Builder, groupNameOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, groupNameOffset, 0);
+}
+
+static addGroupWorkers(builder:flatbuffers.Builder, groupWorkers:number) {
+  builder.addFieldInt32(6, groupWorkers, 0);
+}
+
+static addGroupIdleWorkers(builder:flatbuffers.Builder, groupIdleWorkers:number) {
+  builder.addFieldInt32(7, groupIdleWorkers, 0);
+}
+
+static endExplainVariant(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createExplainVariant(builder:flatbuffers.Builder, index:number, nodes:number, entriesOffset:flatbuffers.Offset, fitsNow:boolean, fitsEver:boolean, groupNameOffset:flatbuffers.Offset, groupWorkers:number, groupIdleWorkers:number):flatbuffers.Offset {
+  ExplainVariant.startExplainVariant(builder);
+  ExplainVariant.addIndex(builder, index);
+  ExplainVariant.addNodes(builder, nodes);
+  ExplainVariant.addEntries(builder, entriesOffset);
+  ExplainVariant.addFitsNow(builder, fitsNow);
+  ExplainVariant.addFitsEver(builder, fitsEver);
+  ExplainVariant.addGroupName(builder, groupNameOffset);
+  ExplainVariant.addGroupWorkers(builder, groupWorkers);
+  ExplainVariant.addGroupIdleWorkers(builder, groupIdleWorkers);
+  return ExplainVariant.endExplainVariant(builder);
+}
+
+unpack(): ExplainVariantT {
+  return new ExplainVariantT(
+    this.index(),
+    this.nodes(),
+    this.bb!.createObjList(this.entries.bind(this), this.entriesLength()),
+    this.fitsNow(),
+    this.fitsEver(),
+    this.groupName(),
+    this.groupWorkers(),
+    this.groupIdleWorkers()
+  );
+}
+
+
+unpackTo(_o: ExplainVariantT): void {
+  _o.index = this.index();
+  _o.nodes = this.nodes();
+  _o.entries = this.bb!.createObjList(this.entries.bind(this), this.entriesLength());
+  _o.fitsNow = this.fitsNow();
+  _o.fitsEver = this.fitsEver();
+  _o.groupName = this.groupName();
+  _o.groupWorkers = this.groupWorkers();
+  _o.groupIdleWorkers = this.groupIdleWorkers();
+}
+}
+
+export class ExplainVariantT {
+constructor(
+  public index: number = 0,
+  public nodes: number = 0,
+  public entries: (ExplainEntryT)[] = [],
+  public fitsNow: boolean = false,
+  public fitsEver: boolean = false,
+  public groupName: string|Uint8Array|null = null,
+  public groupWorkers: number = 0,
+  public groupIdleWorkers: number = 0
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const entries = ExplainVariant.createEntriesVector(builder, builder.createObjectOffsetList(this.entries));
+  const groupName = (this.groupName !== null ? builder.createString(this.groupName!) : 0);
+
+  return ExplainVariant.createExplainVariant(builder,
+    this.index,
+    this.nodes,
+    entries,
+    this.fitsNow,
+    this.fitsEver,
+    groupName,
+    this.groupWorkers,
+    this.groupIdleWorkers
+  );
+}
+}
+
+export class WorkerExplain {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):WorkerExplain {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsWorkerExplain(bb:flatbuffers.ByteBuffer, obj?:WorkerExplain):WorkerExplain {
+  return (obj || new WorkerExplain()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsWorkerExplain(bb:flatbuffers.ByteBuffer, obj?:WorkerExplain):WorkerExplain {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new WorkerExplain()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+workerId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+hostname():string|null
+hostname(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+hostname(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+runnableNow():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+runnableEver():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+timeRequestSecs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+workerRemainingSecs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : -1.0;
+}
+
+timeFits():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+unfinishedDependencies():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+variants(index: number, obj?:ExplainVariant):ExplainVariant|null {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? (obj || new ExplainVariant()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+variantsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startWorkerExplain(builder:flatbuffers.Builder) {
+  builder.startObject(9);
+}
+
+static addWorkerId(builder:flatbuffers.Builder, workerId:number) {
+  builder.addFieldInt32(0, workerId, 0);
+}
+
+static addHostname(builder:flatbuffers.Builder, hostnameOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, hostnameOffset, 0);
+}
+
+static addRunnableNow(builder:flatbuffers.Builder, runnableNow:boolean) {
+  builder.addFieldInt8(2, +runnableNow, +false);
+}
+
+static addRunnableEver(builder:flatbuffers.Builder, runnableEver:boolean) {
+  builder.addFieldInt8(3, +runnableEver, +false);
+}
+
+static addTimeRequestSecs(builder:flatbuffers.Builder, timeRequestSecs:number) {
+  builder.addFieldFloat64(4, timeRequestSecs, 0.0);
+}
+
+static addWorkerRemainingSecs(builder:flatbuffers.Builder, workerRemainingSecs:number) {
+  builder.addFieldFloat64(5, workerRemainingSecs, -1.0);
+}
+
+static addTimeFits(builder:flatbuffers.Builder, timeFits:boolean) {
+  builder.addFieldInt8(6, +timeFits, +false);
+}
+
+static addUnfinishedDependencies(builder:flatbuffers.Builder, unfinishedDependencies:number) {
+  builder.addFieldInt32(7, unfinishedDependencies, 0);
+}
+
+static addVariants(builder:flatbuffers.Builder, variantsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(8, variantsOffset, 0);
+}
+
+static createVariantsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startVariantsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endWorkerExplain(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createWorkerExplain(builder:flatbuffers.Builder, workerId:number, hostnameOffset:flatbuffers.Offset, runnableNow:boolean, runnableEver:boolean, timeRequestSecs:number, workerRemainingSecs:number, timeFits:boolean, unfinishedDependencies:number, variantsOffset:flatbuffers.Offset):flatbuffers.Offset {
+  WorkerExplain.startWorkerExplain(builder);
+  WorkerExplain.addWorkerId(builder, workerId);
+  WorkerExplain.addHostname(builder, hostnameOffset);
+  WorkerExplain.addRunnableNow(builder, runnableNow);
+  WorkerExplain.addRunnableEver(builder, runnableEver);
+  WorkerExplain.addTimeRequestSecs(builder, timeRequestSecs);
+  WorkerExplain.addWorkerRemainingSecs(builder, workerRemainingSecs);
+  WorkerExplain.addTimeFits(builder, timeFits);
+  WorkerExplain.addUnfinishedDependencies(builder, unfinishedDependencies);
+  WorkerExplain.addVariants(builder, variantsOffset);
+  return WorkerExplain.endWorkerExplain(builder);
+}
+
+unpack(): WorkerExplainT {
+  return new WorkerExplainT(
+    this.workerId(),
+    this.hostname(),
+    this.runnableNow(),
+    this.runnableEver(),
+    this.timeRequestSecs(),
+    this.workerRemainingSecs(),
+    this.timeFits(),
+    this.unfinishedDependencies(),
+    this.bb!.createObjList(this.variants.bind(this), this.variantsLength())
+  );
+}
+
+
+unpackTo(_o: WorkerExplainT): void {
+  _o.workerId = this.workerId();
+  _o.hostname = this.hostname();
+  _o.runnableNow = this.runnableNow();
+  _o.runnableEver = this.runnableEver();
+  _o.timeRequestSecs = this.timeRequestSecs();
+  _o.workerRemainingSecs = this.workerRemainingSecs();
+  _o.timeFits = this.timeFits();
+  _o.unfinishedDependencies = this.unfinishedDependencies();
+  _o.variants = this.bb!.createObjList(this.variants.bind(this), this.variantsLength());
+}
+}
+
+export class WorkerExplainT {
+constructor(
+  public workerId: number = 0,
+  public hostname: string|Uint8Array|null = null,
+  public runnableNow: boolean = false,
+  public runnableEver: boolean = false,
+  public timeRequestSecs: number = 0.0,
+  public workerRemainingSecs: number = -1.0,
+  public timeFits: boolean = false,
+  public unfinishedDependencies: number = 0,
+  public variants: (ExplainVariantT)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const hostname = (this.hostname !== null ? builder.createString(this.hostname!) : 0);
+  const variants = WorkerExplain.createVariantsVector(builder, builder.createObjectOffsetList(this.variants));
+
+  return WorkerExplain.createWorkerExplain(builder,
+    this.workerId,
+    hostname,
+    this.runnableNow,
+    this.runnableEver,
+    this.timeRequestSecs,
+    this.workerRemainingSecs,
+    this.timeFits,
+    this.unfinishedDependencies,
+    variants
+  );
+}
+}
+
+export class TaskExplainResponse {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):TaskExplainResponse {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTaskExplainResponse(bb:flatbuffers.ByteBuffer, obj?:TaskExplainResponse):TaskExplainResponse {
+  return (obj || new TaskExplainResponse()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTaskExplainResponse(bb:flatbuffers.ByteBuffer, obj?:TaskExplainResponse):TaskExplainResponse {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new TaskExplainResponse()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+jobId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+taskId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+state():string|null
+state(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+state(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+workers(index: number, obj?:WorkerExplain):WorkerExplain|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new WorkerExplain()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+workersLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startTaskExplainResponse(builder:flatbuffers.Builder) {
+  builder.startObject(4);
+}
+
+static addJobId(builder:flatbuffers.Builder, jobId:number) {
+  builder.addFieldInt32(0, jobId, 0);
+}
+
+static addTaskId(builder:flatbuffers.Builder, taskId:number) {
+  builder.addFieldInt32(1, taskId, 0);
+}
+
+static addState(builder:flatbuffers.Builder, stateOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, stateOffset, 0);
+}
+
+static addWorkers(builder:flatbuffers.Builder, workersOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, workersOffset, 0);
+}
+
+static createWorkersVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startWorkersVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endTaskExplainResponse(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createTaskExplainResponse(builder:flatbuffers.Builder, jobId:number, taskId:number, stateOffset:flatbuffers.Offset, workersOffset:flatbuffers.Offset):flatbuffers.Offset {
+  TaskExplainResponse.startTaskExplainResponse(builder);
+  TaskExplainResponse.addJobId(builder, jobId);
+  TaskExplainResponse.addTaskId(builder, taskId);
+  TaskExplainResponse.addState(builder, stateOffset);
+  TaskExplainResponse.addWorkers(builder, workersOffset);
+  return TaskExplainResponse.endTaskExplainResponse(builder);
+}
+
+unpack(): TaskExplainResponseT {
+  return new TaskExplainResponseT(
+    this.jobId(),
+    this.taskId(),
+    this.state(),
+    this.bb!.createObjList(this.workers.bind(this), this.workersLength())
+  );
+}
+
+
+unpackTo(_o: TaskExplainResponseT): void {
+  _o.jobId = this.jobId();
+  _o.taskId = this.taskId();
+  _o.state = this.state();
+  _o.workers = this.bb!.createObjList(this.workers.bind(this), this.workersLength());
+}
+}
+
+export class TaskExplainResponseT {
+constructor(
+  public jobId: number = 0,
+  public taskId: number = 0,
+  public state: string|Uint8Array|null = null,
+  public workers: (WorkerExplainT)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const state = (this.state !== null ? builder.createString(this.state!) : 0);
+  const workers = TaskExplainResponse.createWorkersVector(builder, builder.createObjectOffsetList(this.workers));
+
+  return TaskExplainResponse.createTaskExplainResponse(builder,
+    this.jobId,
+    this.taskId,
+    state,
+    workers
+  );
+}
+}
+
 export class OkResponse {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -6177,7 +7849,7 @@ export class ClientResponseT {
 constructor(
   public requestId: number = 0,
   public responseType: Response = Response.NONE,
-  public response: ErrorResponseT|JobCancelResponseT|JobsResponseT|OkResponseT|ServerInfoResponseT|SubmitResponseT|TasksResponseT|WorkerStopResponseT|WorkersResponseT|null = null
+  public response: ErrorResponseT|JobCancelResponseT|JobsResponseT|OkResponseT|ServerInfoResponseT|SubmitResponseT|TaskExplainResponseT|TasksResponseT|WorkerStopResponseT|WorkersResponseT|null = null
 ){}
 
 

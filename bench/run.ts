@@ -1,0 +1,328 @@
+// `npm run bench`: end-to-end and micro benchmarks of the TypeScript
+// HyperQueue, next to native and common-tool baselines; prints a Markdown
+// report and (unless --quick) writes it into docs/performance.md.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../src/common/errors.js';
+import { parseBenchConfig, USAGE, type BenchConfig } from './bench-config.js';
+import { killTrackedChildren } from './processes.js';
+import { NativeBaselines, type NativeResult } from './native-baselines.js';
+import { benchZeroWorkArray, zeroWorkSubmitArgs, type ZeroWorkFigures } from './zero-work-array.js';
+import {
+  benchGnuParallel,
+  benchHqTrue,
+  benchXargs,
+  hqTrueSubmitArgs,
+  parallelCommand,
+  xargsCommand,
+  type HqMakespan,
+  type OutputMode,
+} from './process-makespan.js';
+import { HQ_SCRIPT, NATIVE_LAUNCHER, removeClusterDirs } from './hq-cluster.js';
+import { benchCliLatency, LIST_COMMAND, SUBMIT_COMMAND } from './cli-latency.js';
+import { benchServerCpu, serverCpuSubmitArgs, SERVER_CPU_REFERENCE_TASKS } from './server-cpu.js';
+import { runMicroBenchmarks } from './micro.js';
+import {
+  describeMachine,
+  duration,
+  mebibytes,
+  milliseconds,
+  ratio,
+  renderReport,
+  seconds,
+  writeIntoDoc,
+  type ResultRow,
+  type TargetCheck,
+} from './report.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MIB = 1024 * 1024;
+const REFERENCE_ARRAY_TASKS = 1_000_000;
+
+function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function hqLine(args: readonly string[]): string {
+  return ['hq', '--server-dir', 'DIR', ...args].join(' ');
+}
+
+class Report {
+  readonly rows: ResultRow[] = [];
+  readonly targets: TargetCheck[] = [];
+  readonly notes: string[] = [];
+  failures = 0;
+
+  row(benchmark: string, figure: string, comparison = '', notes = ''): void {
+    this.rows.push({ benchmark, figure, comparison, notes });
+  }
+
+  target(target: string, measured: string, met: boolean | null): void {
+    this.targets.push({ target, measured, met });
+  }
+
+  /** Runs one benchmark; a failure becomes a FAILED row and the run goes on with the next one. */
+  async section(name: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      progress(`${name} FAILED: ${message}`);
+      // The first two lines name the failed step and its own error message.
+      const summary = message.split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(0, 2).join(': ');
+      this.row(name, 'FAILED', '', summary);
+      this.failures++;
+    }
+  }
+}
+
+async function zeroWorkSection(config: BenchConfig, report: Report, native: NativeResult | null, workers: number): Promise<void> {
+  const label = zeroWorkLabel(workers);
+  progress(`${label}: ${count(config.arrayTasks)} tasks, ${config.arrayRuns} run(s)`);
+  const f: ZeroWorkFigures = await benchZeroWorkArray(config.arrayTasks, workers, config.arrayRuns);
+  const runs = `${count(f.tasks)} tasks, median of ${f.runs} run${f.runs === 1 ? '' : 's'}`;
+  const perTaskUs = (f.seconds * 1e6) / f.tasks;
+  report.row(
+    `${label}: submit to all finished`,
+    seconds(f.seconds),
+    native ? `${ratio(perTaskUs / native.us_per_task)} the native empty call per task` : '',
+    `${runs}; server's view ${seconds(f.serverSeconds)}; ${duration(perTaskUs / 1000)} per task`,
+  );
+  report.row(`${label}: server peak RSS`, mebibytes(f.serverPeakRss), '', `VmHWM at the end; ${runs}`);
+  report.row(`${label}: server memory per task`, `${f.serverBytesPerTask.toFixed(1)} B`, '', 'peak RSS after the job minus RSS before it, per task');
+  report.row(`${label}: client peak RSS`, mebibytes(f.clientPeakRss), '', 'larger of hq submit and hq job wait');
+
+  const atReference = f.tasks === REFERENCE_ARRAY_TASKS;
+  const scale = atReference ? '' : ` (${count(f.tasks)} tasks; target is for ${count(REFERENCE_ARRAY_TASKS)})`;
+  report.target(`1M-task zero-work array, ${workersText(workers)}: ≤ 2 s`, seconds(f.seconds) + scale, atReference ? f.seconds <= 2 : null);
+  if (workers === 1) {
+    report.target('1M-task zero-work array: server peak RSS ≤ 300 MiB', mebibytes(f.serverPeakRss) + scale, atReference ? f.serverPeakRss <= 300 * MIB : null);
+    report.target('Server memory per task ≤ 64 B', `${f.serverBytesPerTask.toFixed(1)} B`, f.serverBytesPerTask <= 64);
+  }
+}
+
+function workersText(workers: number): string {
+  return `${workers} worker${workers === 1 ? '' : 's'}`;
+}
+
+function zeroWorkLabel(workers: number): string {
+  return `Zero-work array, ${workersText(workers)}`;
+}
+
+/** The peers the hq /bin/true runs are compared with; null = not measured. */
+interface SpawnPeers {
+  native: NativeResult | null;
+  xargs: number | null;
+  parallel: number | null;
+}
+
+async function spawnPeersSection(config: BenchConfig, report: Report, baselines: NativeBaselines | null, peers: SpawnPeers): Promise<void> {
+  const n = config.spawnTasks;
+  if (baselines) {
+    progress(`/bin/true x ${count(n)} via posix_spawn`);
+    peers.native = await baselines.spawnLoop(n, 2, ['/bin/true']);
+  }
+  report.row(
+    '/bin/true via posix_spawn (spawn-loop -P 2)',
+    peers.native ? seconds(peers.native.seconds) : 'skipped',
+    '',
+    peers.native ? `${count(n)} tasks; ${duration(peers.native.us_per_task / 1000)} per task` : 'gcc not available',
+  );
+  progress(`/bin/true x ${count(n)} via xargs -P 2`);
+  peers.xargs = await benchXargs(n);
+  report.row('/bin/true via xargs -P 2', seconds(peers.xargs), '', `${count(n)} tasks`);
+  progress(`/bin/true x ${count(n)} via GNU parallel -j 2`);
+  peers.parallel = await benchGnuParallel(n);
+  report.row(
+    '/bin/true via GNU parallel -j 2',
+    peers.parallel === null ? 'skipped' : seconds(peers.parallel),
+    '',
+    peers.parallel === null ? 'GNU parallel is not installed (Debian/Ubuntu: apt-get install parallel)' : `${count(n)} tasks`,
+  );
+  if (peers.parallel === null) {
+    report.notes.push('GNU parallel was not installed, so its comparison is missing; install it with `apt-get install parallel` and re-run.');
+  }
+}
+
+async function hqTrueSection(config: BenchConfig, report: Report, peers: SpawnPeers, output: OutputMode): Promise<void> {
+  const n = config.spawnTasks;
+  const label = output === 'none' ? '/bin/true via hq, --stdout none' : '/bin/true via hq, output files';
+  progress(`/bin/true x ${count(n)} via hq, ${output === 'none' ? '--stdout none' : 'output files'}`);
+  const run: HqMakespan = await benchHqTrue(n, output);
+  const { native, xargs, parallel } = peers;
+  const comparisons: string[] = [];
+  if (native) comparisons.push(`${ratio(run.seconds / native.seconds)} posix_spawn`);
+  if (xargs !== null) comparisons.push(`${ratio(xargs / run.seconds)} faster than xargs`);
+  if (parallel !== null) comparisons.push(`${ratio(parallel / run.seconds)} faster than GNU parallel`);
+  const files = output === 'files' ? `; ${count(run.outputFiles)} stdout/stderr files` : '';
+  report.row(label, seconds(run.seconds), comparisons.join('; '), `${count(n)} tasks, 1 worker --cpus 2${files}; server's view ${seconds(run.serverSeconds)}`);
+
+  const limit = output === 'none' ? 1.1 : 1.25;
+  report.target(
+    `/bin/true makespan with ${output === 'none' ? '--stdout none' : 'output files'} ≤ ${limit.toFixed(2)}x posix_spawn`,
+    native ? ratio(run.seconds / native.seconds) : 'no native baseline',
+    native ? run.seconds / native.seconds <= limit : null,
+  );
+  if (output === 'none') {
+    report.target('≥ 1.3x faster than xargs -P 2', xargs === null ? 'not measured' : ratio(xargs / run.seconds), xargs === null ? null : xargs / run.seconds >= 1.3);
+    report.target(
+      '≥ 5x faster than GNU parallel -j 2',
+      parallel === null ? 'not installed' : ratio(parallel / run.seconds),
+      parallel === null ? null : parallel / run.seconds >= 5,
+    );
+  }
+}
+
+async function cliSection(config: BenchConfig, report: Report): Promise<void> {
+  progress(`CLI latency, ${config.cliRuns} runs`);
+  const cli = await benchCliLatency(config.cliRuns);
+  const notes = `median of ${cli.runs} runs, NODE_EXTRA_CA_CERTS unset`;
+  report.row('CLI latency: hq job list', milliseconds(cli.jobListMs), '', notes);
+  report.row('CLI latency: hq submit', milliseconds(cli.submitMs), '', `${notes}; one /bin/true task`);
+  report.target('CLI latency ≤ 60 ms: hq job list', milliseconds(cli.jobListMs), cli.jobListMs <= 60);
+  report.target('CLI latency ≤ 60 ms: hq submit', milliseconds(cli.submitMs), cli.submitMs <= 60);
+}
+
+async function serverCpuSection(config: BenchConfig, report: Report): Promise<void> {
+  progress(`Server CPU, ${count(config.serverCpuTasks)} x sleep 0.01 on 2 workers`);
+  const cpu = await benchServerCpu(config.serverCpuTasks);
+  const reference = `${count(SERVER_CPU_REFERENCE_TASKS)}-task run`;
+  report.row(
+    'Server CPU, sleep 0.01 tasks on 2 workers',
+    `${cpu.msPerSecondPer1000.toFixed(3)} ms/s per 1000 tasks`,
+    '',
+    `${count(cpu.tasks)} tasks in ${seconds(cpu.seconds)}, ${milliseconds(cpu.cpuMs)} server CPU = ${cpu.usPerTask.toFixed(1)} µs per task; ` +
+      `${cpu.msPerSecondPer1000AtReference.toFixed(3)} ms/s per 1000 tasks for a ${reference}`,
+  );
+  report.target(
+    `Server CPU ≤ 0.1 ms per s per 1000 tasks (${reference})`,
+    `${cpu.msPerSecondPer1000AtReference.toFixed(3)}${cpu.tasks === SERVER_CPU_REFERENCE_TASKS ? '' : ' (scaled from the measured per-task cost)'}`,
+    cpu.msPerSecondPer1000AtReference <= 0.1,
+  );
+}
+
+async function microSection(config: BenchConfig, report: Report): Promise<void> {
+  progress('Micro benchmarks');
+  for (const m of await runMicroBenchmarks(config.quick)) {
+    const perItemMs = m.msPerOp / m.itemsPerOp;
+    const detail =
+      m.itemName === 'byte'
+        ? `${((m.itemsPerOp / (m.msPerOp / 1000)) / MIB).toFixed(0)} MiB/s`
+        : `${duration(perItemMs)} per ${m.itemName}`;
+    report.row(`Micro: ${m.name}`, duration(m.msPerOp), '', `median per call; ${detail}`);
+  }
+}
+
+function commandsOf(config: BenchConfig): string[] {
+  const n = config.spawnTasks;
+  return [
+    `# every hq command below uses a fresh temporary server directory DIR, and NODE_EXTRA_CA_CERTS is unset`,
+    `npm run bench${config.quick ? ' -- --quick' : ''}    # npm run build (tsc, bundle, launcher) && node dist/bench/run.js`,
+    'gcc -O2 -o native-bench/build/spawn-loop native-bench/spawn-loop.c',
+    'gcc -O2 -o native-bench/build/zero-loop native-bench/zero-loop.c',
+    `native-bench/build/zero-loop -n ${config.zeroLoopCalls}`,
+    `${hqLine(['server', 'start'])} &`,
+    `${hqLine(['worker', 'start', '--zero-work'])} &    # 1 or ${config.manyWorkers} of them`,
+    `${hqLine(['submit', ...zeroWorkSubmitArgs(config.arrayTasks)])} && ${hqLine(['job', 'wait', 'last'])}`,
+    `${hqLine(['worker', 'start', '--cpus', '2'])} &`,
+    `${hqLine(['submit', ...hqTrueSubmitArgs(n, 'none')])} && ${hqLine(['job', 'wait', 'last'])}`,
+    `${hqLine(['submit', ...hqTrueSubmitArgs(n, 'files')])} && ${hqLine(['job', 'wait', 'last'])}`,
+    `native-bench/build/spawn-loop -n ${n} -P 2 -- /bin/true`,
+    xargsCommand(n),
+    parallelCommand(n),
+    `${hqLine(LIST_COMMAND)}    # ${config.cliRuns} runs`,
+    `${hqLine(SUBMIT_COMMAND)}    # ${config.cliRuns} runs`,
+    `${hqLine(['worker', 'start', '--cpus', '1'])} &    # 2 of them`,
+    `${hqLine(['submit', ...serverCpuSubmitArgs(config.serverCpuTasks)])} && ${hqLine(['job', 'wait', 'last'])}`,
+  ];
+}
+
+function describeBuild(): string {
+  const cli = path.relative(REPO_ROOT, HQ_SCRIPT);
+  const launcher = fs.existsSync(NATIVE_LAUNCHER)
+    ? `workers start tasks through ${path.relative(REPO_ROOT, NATIVE_LAUNCHER)} (posix_spawn)`
+    : 'workers start tasks through Node child_process (dist/hq-launcher not built)';
+  return `hq is \`node ${cli}\`; ${launcher}`;
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const config = parseBenchConfig(argv, process.env, path.join(REPO_ROOT, 'docs', 'performance.md'));
+  const report = new Report();
+  const date = new Date();
+
+  let baselines: NativeBaselines | null = null;
+  let zeroLoop: NativeResult | null = null;
+  try {
+    progress('Building native baselines');
+    baselines = await NativeBaselines.build(REPO_ROOT);
+    zeroLoop = await baselines.zeroLoop(config.zeroLoopCalls);
+  } catch (e) {
+    report.notes.push(`Native baselines skipped: ${(e as Error).message.split('\n')[0]}`);
+  }
+  report.row(
+    'Native zero-loop (empty function call)',
+    zeroLoop ? duration(zeroLoop.us_per_task / 1000) : 'skipped',
+    '',
+    zeroLoop ? `${count(zeroLoop.tasks)} calls through a function pointer` : 'gcc not available',
+  );
+
+  for (const workers of [1, config.manyWorkers]) {
+    await report.section(zeroWorkLabel(workers), () => zeroWorkSection(config, report, zeroLoop, workers));
+  }
+  const peers: SpawnPeers = { native: null, xargs: null, parallel: null };
+  await report.section('/bin/true baselines', () => spawnPeersSection(config, report, baselines, peers));
+  await report.section('/bin/true via hq, --stdout none', () => hqTrueSection(config, report, peers, 'none'));
+  await report.section('/bin/true via hq, output files', () => hqTrueSection(config, report, peers, 'files'));
+  await report.section('CLI latency', () => cliSection(config, report));
+  await report.section('Server CPU', () => serverCpuSection(config, report));
+  await report.section('Micro benchmarks', () => microSection(config, report));
+  if (report.failures > 0) report.notes.push(`${report.failures} benchmark(s) FAILED in this run; see their rows.`);
+
+  const markdown = renderReport({
+    quick: config.quick,
+    date,
+    machine: describeMachine(),
+    build: describeBuild(),
+    rows: report.rows,
+    targets: report.targets,
+    commands: commandsOf(config),
+    notes: report.notes,
+  });
+  console.log(markdown);
+  if (config.outputFile) {
+    writeIntoDoc(config.outputFile, markdown);
+    progress(`Report written to ${config.outputFile}`);
+  }
+  return report.failures > 0 ? 1 : 0;
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    killTrackedChildren();
+    removeClusterDirs();
+    process.exit(code);
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    killTrackedChildren();
+    removeClusterDirs();
+    if (e instanceof UserError) process.stderr.write(`Error: ${e.message}\n${USAGE}\n`);
+    else process.stderr.write(`Benchmark failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
