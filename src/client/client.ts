@@ -20,6 +20,8 @@ import {
   TaskDepsT,
   SubmitResponseT,
   TaskListRequestT,
+  TaskExplainRequestT,
+  TaskExplainResponseT,
   TasksResponseT,
   WorkerInfoRequestT,
   WorkerListRequestT,
@@ -51,6 +53,7 @@ import type {
   ServerDetail,
   TaskDetail,
   TaskStateName,
+  TaskExplanation,
   WorkerDetail,
   WorkerStateName,
 } from './types.js';
@@ -256,6 +259,43 @@ export class HqClient {
       stderr: str(t.stderr),
       program: { args: [], env: {}, cwd: str(t.cwd), stdout: str(t.stdout), stderr: str(t.stderr) },
     }));
+  }
+
+  async explainTask(jobId: number, taskId: number, workerId: number): Promise<{ state: string; workers: TaskExplanation[] }> {
+    const r = await this.conn.request<TaskExplainResponseT>(
+      Request.TaskExplainRequest,
+      new TaskExplainRequestT(jobId, taskId, workerId),
+      Response.TaskExplainResponse,
+    );
+    return {
+      state: str(r.state),
+      workers: r.workers.map((w) => ({
+        workerId: w.workerId,
+        hostname: str(w.hostname),
+        runnableNow: w.runnableNow,
+        runnableEver: w.runnableEver,
+        timeRequest: w.timeRequestSecs,
+        workerRemaining: w.workerRemainingSecs < 0 ? null : w.workerRemainingSecs,
+        timeFits: w.timeFits,
+        unfinishedDependencies: w.unfinishedDependencies,
+        variants: w.variants.map((v) => ({
+          index: v.index,
+          nodes: v.nodes,
+          fitsNow: v.fitsNow,
+          fitsEver: v.fitsEver,
+          group: v.nodes > 0 ? { name: str(v.groupName), workers: v.groupWorkers, idleWorkers: v.groupIdleWorkers } : null,
+          resources: v.entries.map((e) => ({
+            name: str(e.resource),
+            amount: e.amount,
+            policy: str(e.policy),
+            workerTotal: e.workerTotal,
+            workerFree: e.workerFree,
+            fitsNow: e.fitsNow,
+            fitsEver: e.fitsEver,
+          })),
+        })),
+      })),
+    };
   }
 
   async workers(all: boolean): Promise<WorkerDetail[]> {

@@ -154,3 +154,24 @@ export interface ServerDetail {
   /** Address workers connect to, when it differs from `host`. */
   workerHost?: string;
 }
+
+/** Why a task does or does not run on one worker (`hq task explain`); amounts in resource units. */
+export interface TaskExplanation {
+  workerId: number;
+  hostname: string;
+  runnableNow: boolean;
+  runnableEver: boolean;
+  timeRequest: number;
+  /** Seconds the worker has left; null when it has no time limit. */
+  workerRemaining: number | null;
+  timeFits: boolean;
+  unfinishedDependencies: number;
+  variants: Array<{
+    index: number;
+    nodes: number;
+    fitsNow: boolean;
+    fitsEver: boolean;
+    group: { name: string; workers: number; idleWorkers: number } | null;
+    resources: Array<{ name: string; amount: number; policy: string; workerTotal: number; workerFree: number; fitsNow: boolean; fitsEver: boolean }>;
+  }>;
+}

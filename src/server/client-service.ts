@@ -14,6 +14,11 @@ import {
   Response,
   ServerInfoResponseT,
   SubmitRequestT,
+  TaskExplainRequestT,
+  TaskExplainResponseT,
+  WorkerExplainT,
+  ExplainVariantT,
+  ExplainEntryT,
   SubmitTemplateT,
   SubmitResponseT,
   TaskFailureInfoT,
@@ -47,6 +52,7 @@ import { CheckedByteBuffer } from '../transport/checked-byte-buffer.js';
 import { UserError } from '../common/errors.js';
 import { expandIds } from '../common/id-range.js';
 import { TaskState, taskStateName } from '../core/task-state.js';
+import { RESOURCE_UNIT } from '../core/resources.js';
 import type { ControlPlane } from './control-plane.js';
 import type { Job, JobDescription } from './job.js';
 import type { TemplateWithIds } from './control-plane.js';
@@ -141,6 +147,8 @@ export class ClientService {
       }
       case Request.TaskListRequest:
         return [Response.TasksResponse, new TasksResponseT(this.tasks(req.request as TaskListRequestT))];
+      case Request.TaskExplainRequest:
+        return [Response.TaskExplainResponse, await this.explain(req.request as TaskExplainRequestT)];
       case Request.WorkerListRequest: {
         const all = (req.request as WorkerListRequestT).all;
         const list = [...cp.workers.values()].filter((w) => all || w.state === 'RUNNING');
@@ -373,6 +381,53 @@ export class ClientService {
       }
     }
     return out;
+  }
+
+  private async explain(r: TaskExplainRequestT): Promise<TaskExplainResponseT> {
+    const job = this.cp.jobs.get(r.jobId);
+    if (!job) throw new UserError(`Job ${r.jobId} not found`);
+    const row = job.rowOf(r.taskId);
+    if (row < 0) throw new UserError(`Task ${r.taskId} of job ${r.jobId} not found`);
+    let ids: number[];
+    if (r.workerId) {
+      if (!this.cp.workers.has(r.workerId)) throw new UserError(`Worker ${r.workerId} not found`);
+      ids = [r.workerId];
+    } else {
+      ids = [...this.cp.workers.values()].filter((w) => w.state === 'RUNNING').map((w) => w.id);
+    }
+    const results = await this.cp.explain(row, ids);
+    const units = (x: number) => x / RESOURCE_UNIT;
+    const res = new TaskExplainResponseT(r.jobId, r.taskId, taskStateName(this.cp.table.state(row)));
+    for (const e of results) {
+      res.workers.push(
+        new WorkerExplainT(
+          e.workerId,
+          this.cp.workers.get(e.workerId)?.reg.hostname ?? '',
+          e.runnableNow,
+          e.runnableEver,
+          e.timeRequestMs / 1000,
+          e.workerRemainingMs === null ? -1 : e.workerRemainingMs / 1000,
+          e.timeFits,
+          e.unfinishedDependencies,
+          e.variants.map(
+            (v) =>
+              new ExplainVariantT(
+                v.index,
+                v.nodes,
+                v.entries.map(
+                  (x) => new ExplainEntryT(x.resource, units(x.amount), x.policy, units(x.workerTotal), units(x.workerFree), x.fitsNow, x.fitsEver),
+                ),
+                v.fitsNow,
+                v.fitsEver,
+                v.group?.name ?? '',
+                v.group?.workers ?? 0,
+                v.group?.idleWorkers ?? 0,
+              ),
+          ),
+        ),
+      );
+    }
+    return res;
   }
 
   private async workerInfos(ids: number[]): Promise<WorkerInfoT[]> {

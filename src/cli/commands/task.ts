@@ -1,6 +1,6 @@
 // hq task list|info
 import type { Argv } from 'yargs';
-import { parseIdSelector } from '../../common/id-selector.js';
+import { parseId, parseIdSelector } from '../../common/id-selector.js';
 import { UserError } from '../../common/errors.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 
@@ -48,6 +48,20 @@ export function taskCommands(run: Run) {
           if (list.length === 0) throw new UserError(`Task ${String(args.tasks)} of job ${String(args.job)} not found`);
           ctx.output.taskDetail(list);
         }),
+      )
+      .command(
+        'explain <job> <task>',
+        'Explain why a task does or does not run on the workers',
+        (c) => c.option('worker', { type: 'string', describe: 'Only this worker' }),
+        (args) =>
+          run(args, async (ctx) => {
+            const job = parseId(String(args.job), 'job id');
+            const task = parseId(String(args.task), 'task id');
+            const worker = args.worker !== undefined ? parseId(String(args.worker), 'worker id') : 0;
+            const client = await ctx.connect();
+            const res = await client.explainTask(job, task, worker);
+            ctx.output.taskExplain(job, task, res.state, res.workers);
+          }),
       )
       .demandCommand(1, 'Use one of the task commands');
 }

@@ -2,12 +2,14 @@
 // sink allows it. Layout and wording follow HyperQueue's own CLI so that
 // scripts written against it keep working.
 
+import { explainText } from './explain-text.js';
 import type {
   JobDetail,
   JobState,
   JobSummary,
   ServerDetail,
   TaskDetail,
+  TaskExplanation,
   WorkerDetail,
   WorkerResource,
 } from '../../client/types.js';
@@ -374,6 +376,10 @@ export class CliOutput implements Output {
     ];
     if (info.serverDir !== '') rows.unshift(['Server directory', info.serverDir]);
     this.vertical(rows);
+  }
+
+  taskExplain(jobId: number, taskId: number, state: string, workers: readonly TaskExplanation[]): void {
+    this.print(explainText(jobId, taskId, state, workers));
   }
 
   hwdetect(resources: readonly WorkerResource[]): void {

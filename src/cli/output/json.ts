@@ -8,6 +8,7 @@ import type {
   ResourceAmount,
   ServerDetail,
   TaskDetail,
+  TaskExplanation,
   WorkerDetail,
   WorkerResource,
 } from '../../client/types.js';
@@ -282,6 +283,10 @@ export class JsonOutput implements Output {
 
   serverInfo(info: ServerDetail): void {
     this.print(serverJson(info));
+  }
+
+  taskExplain(jobId: number, taskId: number, state: string, workers: readonly TaskExplanation[]): void {
+    this.print({ job_id: jobId, task_id: taskId, state, workers: workers as unknown as JsonValue } as JsonValue);
   }
 
   hwdetect(resources: readonly WorkerResource[]): void {

@@ -7,6 +7,7 @@ import type {
   ServerDetail,
   TaskCounts,
   TaskDetail,
+  TaskExplanation,
   WorkerDetail,
   WorkerResource,
 } from '../../client/types.js';
@@ -94,6 +95,8 @@ export interface Output {
   workerStopResult(results: readonly WorkerStopOutcome[]): void;
   /** `hq server info`. */
   serverInfo(info: ServerDetail): void;
+  /** `hq task explain`. */
+  taskExplain(jobId: number, taskId: number, state: string, workers: readonly TaskExplanation[]): void;
   /** `hq worker hwdetect`. */
   hwdetect(resources: readonly WorkerResource[]): void;
   /** A failed command: one line on stderr, or an error object in json mode. */

@@ -1,7 +1,7 @@
 // Minimal output for shell scripts: bare ids and "ID STATE" lines, nothing
 // for commands that have no single essential value.
 
-import type { JobDetail, JobState, JobSummary, ServerDetail, TaskDetail, WorkerDetail, WorkerResource } from '../../client/types.js';
+import type { JobDetail, JobState, JobSummary, ServerDetail, TaskDetail, TaskExplanation, WorkerDetail, WorkerResource } from '../../client/types.js';
 import type {
   JobCancelOutcome,
   JobProgress,
@@ -64,6 +64,11 @@ export class QuietOutput implements Output {
   /** Only the server directory, and only when known. */
   serverInfo(info: ServerDetail): void {
     if (info.serverDir !== '') this.line(info.serverDir);
+  }
+
+  /** One line per worker: id and whether the task can run there now. */
+  taskExplain(_jobId: number, _taskId: number, _state: string, workers: readonly TaskExplanation[]): void {
+    for (const w of workers) this.sink.write(`${w.workerId} ${w.runnableNow ? 'now' : w.runnableEver ? 'later' : 'never'}\n`);
   }
 
   hwdetect(_resources: readonly WorkerResource[]): void {}
