@@ -1,6 +1,6 @@
 // How long a user waits for a short hq command against a running server.
 import { HqCluster } from './hq-cluster.js';
-import { median } from './processes.js';
+import { benchEnv, median, runChecked } from './processes.js';
 
 export const LIST_COMMAND = ['job', 'list'];
 export const SUBMIT_COMMAND = ['submit', '--stdout', 'none', '--stderr', 'none', '--', '/bin/true'];
@@ -10,6 +10,8 @@ export interface CliLatency {
   /** Median wall milliseconds of each command, from spawn to exit. */
   jobListMs: number;
   submitMs: number;
+  /** The same for `node -e 0`: the floor of any command written for Node. */
+  nodeStartMs: number;
 }
 
 export async function benchCliLatency(runs: number): Promise<CliLatency> {
@@ -17,12 +19,15 @@ export async function benchCliLatency(runs: number): Promise<CliLatency> {
   try {
     const list: number[] = [];
     const submit: number[] = [];
-    // Alternating keeps both commands under the same conditions (page cache, server load).
+    const nodeStart: number[] = [];
+    // Interleaving keeps all commands under the same conditions (page cache, machine load).
     for (let i = 0; i < runs; i++) {
       submit.push((await cluster.hqChecked(SUBMIT_COMMAND, 60)).seconds * 1000);
       list.push((await cluster.hqChecked(LIST_COMMAND, 60)).seconds * 1000);
+      const bare = await runChecked(process.execPath, ['-e', '0'], { env: benchEnv(), timeoutSeconds: 60, label: 'node -e 0' });
+      nodeStart.push(bare.seconds * 1000);
     }
-    return { runs, jobListMs: median(list), submitMs: median(submit) };
+    return { runs, jobListMs: median(list), submitMs: median(submit), nodeStartMs: median(nodeStart) };
   } finally {
     await cluster.stop();
   }

@@ -73,8 +73,14 @@ class Report {
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       progress(`${name} FAILED: ${message}`);
-      // The first two lines name the failed step and its own error message.
-      const summary = message.split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(0, 2).join(': ');
+      // The first two lines name the failed step and its own error message; server and worker logs follow.
+      const summary = message
+        .split(/\n--- /)[0]
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '')
+        .slice(0, 2)
+        .join(': ');
       this.row(name, 'FAILED', '', summary);
       this.failures++;
     }
@@ -182,8 +188,10 @@ async function cliSection(config: BenchConfig, report: Report): Promise<void> {
   progress(`CLI latency, ${config.cliRuns} runs`);
   const cli = await benchCliLatency(config.cliRuns);
   const notes = `median of ${cli.runs} runs, NODE_EXTRA_CA_CERTS unset`;
-  report.row('CLI latency: hq job list', milliseconds(cli.jobListMs), '', notes);
-  report.row('CLI latency: hq submit', milliseconds(cli.submitMs), '', `${notes}; one /bin/true task`);
+  const overNode = (ms: number) => `${milliseconds(cli.nodeStartMs)} Node start + ${milliseconds(ms - cli.nodeStartMs)}`;
+  report.row('CLI latency: node -e 0 (Node start alone)', milliseconds(cli.nodeStartMs), '', notes);
+  report.row('CLI latency: hq job list', milliseconds(cli.jobListMs), overNode(cli.jobListMs), notes);
+  report.row('CLI latency: hq submit', milliseconds(cli.submitMs), overNode(cli.submitMs), `${notes}; one /bin/true task`);
   report.target('CLI latency ≤ 60 ms: hq job list', milliseconds(cli.jobListMs), cli.jobListMs <= 60);
   report.target('CLI latency ≤ 60 ms: hq submit', milliseconds(cli.submitMs), cli.submitMs <= 60);
 }
@@ -235,6 +243,7 @@ function commandsOf(config: BenchConfig): string[] {
     `native-bench/build/spawn-loop -n ${n} -P 2 -- /bin/true`,
     xargsCommand(n),
     parallelCommand(n),
+    `node -e 0    # ${config.cliRuns} runs`,
     `${hqLine(LIST_COMMAND)}    # ${config.cliRuns} runs`,
     `${hqLine(SUBMIT_COMMAND)}    # ${config.cliRuns} runs`,
     `${hqLine(['worker', 'start', '--cpus', '1'])} &    # 2 of them`,

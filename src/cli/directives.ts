@@ -22,7 +22,7 @@
 
 import fs from 'node:fs';
 import { UserError } from '../common/errors.js';
-import { SUBMIT_BOOLEAN_FLAGS } from './commands/submit.js';
+import { SUBMIT_BOOLEAN_FLAGS } from './submit-flags.js';
 
 /** HyperQueue reads directives only from this many leading bytes of a script. */
 export const MAX_DIRECTIVE_PREFIX = 32 * 1024;

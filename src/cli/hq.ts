@@ -9,7 +9,11 @@ import { serverCommands } from './commands/server.js';
 import { workerCommands } from './commands/worker.js';
 import { jobCommands } from './commands/job.js';
 import { taskCommands } from './commands/task.js';
-import { SUBMIT_BOOLEAN_FLAGS, submitCommand, submitOptions } from './commands/submit.js';
+import fs from 'node:fs';
+import { outputLogCommand } from './commands/output-log.js';
+import { generateCompletion } from './completion.js';
+import { commandTree } from './command-tree.js';
+import { SUBMIT_BOOLEAN_FLAGS, applyDirectives, submitCommand, submitOptions } from './commands/submit.js';
 
 const GLOBAL_VALUE_FLAGS = new Set(['--server-dir', '--output-mode', '--colors']);
 
@@ -68,7 +72,8 @@ export function splitSubmitArgv(argv: string[]): string[] {
   return argv;
 }
 
-function build(argv: string[]): Argv {
+function build(argv: string[], stdin: Buffer | null): Argv {
+  const outputLog = outputLogCommand(run);
   return yargs(argv)
     .scriptName('hq')
     .version(VERSION)
@@ -81,7 +86,20 @@ function build(argv: string[]): Argv {
     .command('worker', 'Manage workers', workerCommands(run))
     .command('job', 'Manage jobs', jobCommands(run))
     .command('task', 'Inspect tasks', taskCommands(run))
-    .command('submit', 'Submit a job: hq submit [options] [--] <program> [args...]', submitOptions, submitCommand(run))
+    .command('submit', 'Submit a job: hq submit [options] [--] <program> [args...]', submitOptions, submitCommand(run, stdin))
+    .command('output-log <dir> <action> [stream]', 'Read the output stream of jobs submitted with --stream', outputLog.builder, outputLog.handler)
+    .command('log <dir> <action> [stream]', false, outputLog.builder, outputLog.handler)
+    .command(
+      'generate-completion <shell>',
+      'Print a shell completion script (bash, zsh or fish)',
+      {},
+      (args) =>
+        run(args, async () => {
+          const shell = String(args.shell);
+          if (shell !== 'bash' && shell !== 'zsh' && shell !== 'fish') throw new UserError(`Invalid shell '${shell}': expected bash, zsh or fish`);
+          process.stdout.write(generateCompletion(shell, commandTree(build([], null))));
+        }),
+    )
     .command('jobs', false, (y) => y.option('all', { type: 'boolean' }), (args) =>
       run(args, async (ctx) => {
         const client = await ctx.connect();
@@ -109,8 +127,16 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 async function main(): Promise<void> {
-  const argv = splitSubmitArgv(process.argv.slice(2));
-  await build(argv).parseAsync();
+  let argv: string[];
+  let stdin: Buffer | null = null;
+  try {
+    ({ argv, stdin } = applyDirectives(splitSubmitArgv(process.argv.slice(2)), () => fs.readFileSync(0)));
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    process.stderr.write(`Error: ${e.message}\n`);
+    process.exit(1);
+  }
+  await build(argv, stdin).parseAsync();
   process.exitCode = exitCode;
   // Long-running commands (server, worker) return only when they are done:
   // nothing left may keep the process alive after that.

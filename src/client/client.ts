@@ -5,6 +5,10 @@ import {
   JobCancelRequestT,
   JobCancelResponseT,
   JobInfoRequestT,
+  JobOpenRequestT,
+  JobCloseRequestT,
+  JobForgetRequestT,
+  JobForgetResponseT,
   JobInfoT,
   JobListRequestT,
   JobsResponseT,
@@ -131,6 +135,7 @@ function detail(j: JobInfoT): JobDetail {
     endTime: j.endTime,
     failures: j.failures.map((f) => ({ taskId: f.taskId, workers: f.workers, error: str(f.error) })),
     entriesCount: j.entriesCount,
+    streamDir: str(j.streamDir),
   };
 }
 
@@ -191,6 +196,36 @@ export class HqClient {
     });
     const res = await this.conn.request<SubmitResponseT>(Request.SubmitRequest, r, Response.SubmitResponse);
     return res.jobId;
+  }
+
+  /** `hq job open`: a job that takes tasks from later submits until closed. */
+  async openJob(name: string, maxFails: number | null, submitDir: string, streamDir: string): Promise<number> {
+    const res = await this.conn.request<SubmitResponseT>(
+      Request.JobOpenRequest,
+      new JobOpenRequestT(name, BigInt(maxFails ?? -1), submitDir, streamDir),
+      Response.SubmitResponse,
+    );
+    return res.jobId;
+  }
+
+  /** Returns [closed, not open] job ids. */
+  async closeJobs(sel: IdSelector): Promise<[number[], number[]]> {
+    const res = await this.conn.request<JobForgetResponseT>(
+      Request.JobCloseRequest,
+      new JobCloseRequestT(selectorT(sel)),
+      Response.JobForgetResponse,
+    );
+    return [res.forgotten, res.ignored];
+  }
+
+  /** Returns [forgotten, kept] job ids. */
+  async forgetJobs(sel: IdSelector, states: string[]): Promise<[number[], number[]]> {
+    const res = await this.conn.request<JobForgetResponseT>(
+      Request.JobForgetRequest,
+      new JobForgetRequestT(selectorT(sel), states),
+      Response.JobForgetResponse,
+    );
+    return [res.forgotten, res.ignored];
   }
 
   async listJobs(all: boolean, filter: string[] = []): Promise<JobSummary[]> {

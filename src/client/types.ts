@@ -41,6 +41,8 @@ export interface ProgramDescription {
   /** Path template, or '' for none. */
   stdout: string;
   stderr: string;
+  /** Given to every task on its standard input (`--stdin`). */
+  stdin?: Uint8Array;
 }
 
 export interface JobSummary {
@@ -74,6 +76,8 @@ export interface JobDetail extends JobSummary {
   endTime: number;
   failures: TaskFailure[];
   entriesCount: number;
+  /** Directory of the job's output stream ('' when outputs go to files). */
+  streamDir?: string;
   /** The job's tasks, when fetched with it (job info shows their workers and failures). */
   tasks?: TaskDetail[];
   /** CPU pinning of the tasks: 'none' (default), 'openmp' or 'taskset'. */

@@ -14,6 +14,10 @@ import {
   Response,
   ServerInfoResponseT,
   SubmitRequestT,
+  JobOpenRequestT,
+  JobCloseRequestT,
+  JobForgetRequestT,
+  JobForgetResponseT,
   TaskExplainRequestT,
   TaskExplainResponseT,
   WorkerExplainT,
@@ -147,6 +151,34 @@ export class ClientService {
       }
       case Request.TaskListRequest:
         return [Response.TasksResponse, new TasksResponseT(this.tasks(req.request as TaskListRequestT))];
+      case Request.JobOpenRequest: {
+        const r = req.request as JobOpenRequestT;
+        const maxFails = Number(r.maxFails);
+        const id = cp.openJob({
+          name: str(r.name) || 'job',
+          maxFails: maxFails < 0 ? null : maxFails,
+          submitDir: str(r.submitDir),
+          streamDir: str(r.streamDir),
+        });
+        return [Response.SubmitResponse, new SubmitResponseT(id)];
+      }
+      case Request.JobCloseRequest: {
+        const jobs = this.selectJobs((req.request as JobCloseRequestT).selector, true);
+        const res = new JobForgetResponseT();
+        for (const job of jobs) (cp.closeJob(job) ? res.forgotten : res.ignored).push(job.id);
+        return [Response.JobForgetResponse, res];
+      }
+      case Request.JobForgetRequest: {
+        const r = req.request as JobForgetRequestT;
+        const states = new Set(r.states.map((x) => x.toUpperCase()));
+        const res = new JobForgetResponseT();
+        for (const job of this.selectJobs(r.selector, true)) {
+          const state = str(this.jobSummary(job).state);
+          const wanted = states.size === 0 || states.has(state);
+          (wanted && cp.forget(job) ? res.forgotten : res.ignored).push(job.id);
+        }
+        return [Response.JobForgetResponse, res];
+      }
       case Request.TaskExplainRequest:
         return [Response.TaskExplainResponse, await this.explain(req.request as TaskExplainRequestT)];
       case Request.WorkerListRequest: {
@@ -330,6 +362,7 @@ export class ClientService {
     info.startTime = job.startTime;
     info.endTime = job.endTime;
     info.entriesCount = job.templates.reduce((n, t) => n + t.entries.length, 0);
+    info.streamDir = d.streamDir;
     const table = this.cp.table;
     for (const s of job.segments) {
       for (let i = 0; i < s.count; i++) {

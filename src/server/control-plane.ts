@@ -91,8 +91,8 @@ export class ControlPlane {
     const requests: number[] = [];
     for (const t of templates) requests.push(await this.opts.scheduler.addRequest(toCoreVariants(t.template.variants)));
     const isNew = !job;
-    if (!job) {
-      job = new Job(++this.lastJobId, desc);
+    if (!job) job = new Job(++this.lastJobId, desc);
+    if (!job.scheduled) {
       const first = templates[0]!.template;
       await this.opts.scheduler.addJob(job.id, {
         priority: first.priority,
@@ -100,6 +100,7 @@ export class ControlPlane {
         crashLimit: first.crashLimit,
         timeRequestMs: first.timeRequest * 1000,
       });
+      job.scheduled = true;
     }
     const { start, newChunks } = this.table.allocate(count);
     let row = start;
@@ -142,8 +143,28 @@ export class ControlPlane {
     return all;
   }
 
+  /** No more tasks may come: the job ends once its tasks have. */
+  closeJob(job: Job): boolean {
+    if (!job.isOpen) return false;
+    job.isOpen = false;
+    if (job.ended >= job.taskCount && !job.endTime) job.endTime = Date.now();
+    job.checkDone();
+    return true;
+  }
+
+  /** Drops an ended job from memory; its rows stay in the table (ids stay unique). */
+  forget(job: Job): boolean {
+    if (!job.isDone) return false;
+    for (const s of job.segments) for (let i = 0; i < s.count; i++) this.taskErrors.delete(s.startRow + i);
+    this.jobs.delete(job.id);
+    for (const io of this.opts.io) void io.forgetJob(job.id);
+    return true;
+  }
+
   async cancel(job: Job): Promise<boolean> {
     if (job.isDone) return false;
+    if (job.isOpen) this.closeJob(job);
+    if (!job.scheduled) return true;
     await this.opts.scheduler.cancelJob(job.id);
     return true;
   }
@@ -173,11 +194,17 @@ export class ControlPlane {
     const w = this.workers.get(workerId);
     if (!w || w.state !== 'RUNNING') return;
     const reg = w.reg;
-    await this.opts.scheduler.addWorker(workerId, reg.io, reg.resources, reg.prefetch, {
-      group: reg.group || reg.hostname,
-      endTimeMs: reg.timeLimitSecs > 0 ? w.startTime + reg.timeLimitSecs * 1000 : 0,
-      coupling: reg.coupling,
-    });
+    try {
+      await this.opts.scheduler.addWorker(workerId, reg.io, reg.resources, reg.prefetch, {
+        group: reg.group || reg.hostname,
+        endTimeMs: reg.timeLimitSecs > 0 ? w.startTime + reg.timeLimitSecs * 1000 : 0,
+        coupling: reg.coupling,
+      });
+    } catch (e) {
+      // Refused (e.g. resources the scheduler cannot use): it never was a worker.
+      this.workers.delete(workerId);
+      throw e;
+    }
     await Promise.all(this.opts.io.map((io) => io.knowWorker(workerId, reg.hostname)));
     this.notifyWorkerWaiters();
   }

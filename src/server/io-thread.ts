@@ -225,7 +225,8 @@ function register(conn: Connection, reg: WorkerRegister): void {
       conn.workerId = workerId;
       workers.set(workerId, conn);
       send(conn, encodeRegistered(workerId, serverUid, init.idleTimeoutSecs));
-      await control.activateWorker(workerId);
+      // The scheduler may still refuse what the worker offers.
+      await control.activateWorker(workerId).catch((e: Error) => drop(conn, `registration refused: ${e.message}`));
     },
     (e: Error) => drop(conn, `registration refused: ${e.message}`),
   );

@@ -47,6 +47,8 @@ export class Job {
   startTime = 0;
   endTime = 0;
   isOpen = false;
+  /** Whether the scheduler knows the job (an open job gets there with its first tasks). */
+  scheduled = false;
   /** Resolved when every task has ended (and the job is not open). */
   private waiters: Array<() => void> = [];
 

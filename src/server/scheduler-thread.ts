@@ -191,8 +191,9 @@ const api: SchedulerApi = {
     ownBell.ring();
   },
   addWorker(workerId, io, resources, prefetch, opts) {
-    workerIo.set(workerId, io);
+    // Known here only once the scheduler accepted it (it may refuse its resources).
     scheduler.addWorker(workerId, resources, prefetch, opts);
+    workerIo.set(workerId, io);
     ownBell.ring();
   },
   removeWorker(workerId, crashed) {

@@ -16,6 +16,7 @@ export function programToT(p: ProgramDescription): ProgramT {
     p.cwd,
     p.stdout,
     p.stderr,
+    p.stdin ? Array.from(p.stdin) : [],
   );
 }
 
@@ -28,6 +29,7 @@ export function programFromT(p: ProgramT | null): ProgramDescription {
     cwd: str(p?.cwd),
     stdout: str(p?.stdout),
     stderr: str(p?.stderr),
+    ...(p && p.stdin.length > 0 ? { stdin: Uint8Array.from(p.stdin) } : {}),
   };
 }
 

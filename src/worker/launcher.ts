@@ -11,12 +11,19 @@ import { log } from '../common/log.js';
 export interface SpawnRequest {
   args: string[];
   cwd: string;
+  /** File given as standard input, or null for /dev/null. */
+  stdin: string | null;
   /** File path, or null for /dev/null. */
   stdout: string | null;
   /** File path, null for /dev/null, or 'stdout' to share the stdout file. */
   stderr: string | null | 'stdout';
   /** Added to (and overriding) the worker's environment. */
   env: Record<string, string>;
+  /**
+   * Receives the output instead of files (output streaming); only Node's
+   * launcher supports it (kind 'node').
+   */
+  pipe?: (channel: 0 | 1, data: Buffer) => void;
 }
 
 export type SpawnResult = { code: number; signal: null } | { code: null; signal: string } | { error: string };
@@ -84,7 +91,7 @@ class NativeLauncher implements Launcher {
     this.handlers.set(id, handlers);
     const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
     const stderr = req.stderr === 'stdout' ? '\x01' : (req.stderr ?? '');
-    const strings = [req.cwd, req.stdout ?? '', stderr, ...req.args, ...env].join('\0') + '\0';
+    const strings = [req.cwd, req.stdin ?? '', req.stdout ?? '', stderr, ...req.args, ...env].join('\0') + '\0';
     const body = Buffer.from(strings, 'utf8');
     const msg = Buffer.allocUnsafe(16 + body.length);
     msg.writeUInt32LE(12 + body.length, 0);
@@ -129,31 +136,57 @@ class NativeLauncher implements Launcher {
   }
 }
 
-class NodeLauncher implements Launcher {
+export class NodeLauncher implements Launcher {
   readonly kind = 'node' as const;
 
   spawn(req: SpawnRequest, handlers: SpawnHandlers): void {
-    let out: number | 'ignore' = 'ignore';
-    let err: number | 'ignore' = 'ignore';
+    let input: number | 'ignore' = 'ignore';
+    let out: number | 'ignore' | 'pipe' = 'ignore';
+    let err: number | 'ignore' | 'pipe' = 'ignore';
     let child: ChildProcess;
     try {
-      if (req.stdout) out = fs.openSync(req.stdout, 'w');
-      if (req.stderr === 'stdout') err = out;
-      else if (req.stderr) err = fs.openSync(req.stderr, 'w');
+      if (req.stdin) input = fs.openSync(req.stdin, 'r');
+      if (req.pipe) {
+        out = 'pipe';
+        err = 'pipe';
+      } else {
+        if (req.stdout) out = fs.openSync(req.stdout, 'w');
+        if (req.stderr === 'stdout') err = out;
+        else if (req.stderr) err = fs.openSync(req.stderr, 'w');
+      }
       child = spawn(req.args[0]!, req.args.slice(1), {
         cwd: req.cwd,
         env: { ...process.env, ...req.env },
-        stdio: ['ignore', out, err],
+        stdio: [input, out, err],
         detached: true,
       });
     } catch (e) {
       handlers.ended({ error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
       return;
     } finally {
-      if (typeof out === 'number') fs.closeSync(out);
-      if (typeof err === 'number' && err !== out) fs.closeSync(err);
+      for (const fd of new Set([input, out, err])) if (typeof fd === 'number') fs.closeSync(fd);
     }
     let done = false;
+    let exit: SpawnResult | null = null;
+    let openStreams = 0;
+    // With pipes, the end is reported once the output is drained too.
+    const settle = () => {
+      if (done || !exit || openStreams > 0) return;
+      done = true;
+      handlers.ended(exit);
+    };
+    if (req.pipe) {
+      const pipe = req.pipe;
+      for (const [stream, channel] of [[child.stdout, 0], [child.stderr, 1]] as const) {
+        if (!stream) continue;
+        openStreams++;
+        stream.on('data', (data: Buffer) => pipe(channel, data));
+        stream.on('close', () => {
+          openStreams--;
+          settle();
+        });
+      }
+    }
     child.on('spawn', () => handlers.started(child.pid!));
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (done) return;
@@ -161,9 +194,8 @@ class NodeLauncher implements Launcher {
       handlers.ended({ error: e.code === 'ENOENT' ? 'No such file or directory' : e.message });
     });
     child.on('exit', (code, signal) => {
-      if (done) return;
-      done = true;
-      handlers.ended(signal ? { code: null, signal } : { code: code ?? 0, signal: null });
+      exit = signal ? { code: null, signal } : { code: code ?? 0, signal: null };
+      settle();
     });
   }
 

@@ -17,6 +17,10 @@ export interface TaskLaunch {
   env: Record<string, string>;
   /** Seconds, 0 = none. */
   timeLimit: number;
+  /** File with the task's standard input, or null. */
+  stdin: string | null;
+  /** Output streaming: receives stdout (0) and stderr (1) instead of files. */
+  pipe?: (channel: 0 | 1, data: Buffer) => void;
 }
 
 export type TaskOutcome = { ok: true } | { ok: false; error: string };
@@ -49,7 +53,7 @@ export class TaskProcess {
     let paths;
     try {
       paths = resolveTaskPaths(
-        { cwd: p.cwd || '%{SUBMIT_DIR}', stdout: p.stdout || null, stderr: p.stderr || null },
+        { cwd: p.cwd || '%{SUBMIT_DIR}', stdout: launch.pipe ? null : p.stdout || null, stderr: launch.pipe ? null : p.stderr || null },
         {
           jobId: launch.jobId,
           taskId: launch.taskId,
@@ -69,6 +73,8 @@ export class TaskProcess {
       {
         args: p.args,
         cwd: paths.cwd,
+        stdin: launch.stdin,
+        ...(launch.pipe ? { pipe: launch.pipe } : {}),
         stdout: paths.stdout,
         stderr: paths.stderr !== null && paths.stderr === paths.stdout ? 'stdout' : paths.stderr,
         env: { ...p.env, ...launch.env },

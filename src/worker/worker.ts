@@ -38,7 +38,8 @@ import { log } from '../common/log.js';
 import { VERSION } from '../common/version.js';
 import type { WorkerResource } from '../client/types.js';
 import { TaskProcess } from './task-process.js';
-import { createLauncher } from './launcher.js';
+import { NodeLauncher, createLauncher } from './launcher.js';
+import { StreamWriter } from './stream-writer.js';
 import { TaskQueue } from './task-queue.js';
 import { JobCatalog, type WorkerJob, type WorkerTemplate } from './job-catalog.js';
 import { pinnedArgs, taskEnvironment } from './task-environment.js';
@@ -80,6 +81,17 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
 
   const allocator = new ResourceAllocator(opts.resources, { coupling: opts.coupling });
   const launcher = createLauncher();
+  // Streamed outputs need pipes, which only Node's launcher gives.
+  let pipeLauncher: NodeLauncher | null = null;
+  const streams = new Map<string, StreamWriter>();
+  const streamFor = (dir: string): StreamWriter => {
+    let w = streams.get(dir);
+    if (!w) {
+      w = StreamWriter.open(dir, serverUid, `${hostname}-w${workerId}`);
+      streams.set(dir, w);
+    }
+    return w;
+  };
   const catalog = new JobCatalog();
   const queue = new TaskQueue();
   const running = new Map<number, Running>();
@@ -198,8 +210,11 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
       cleanup.push(dir);
     }
     const program = { ...template.program, args: pinnedArgs(template.program.args, template.pin, env.HQ_CPUS ?? '') };
+    const stream = info.streamDir ? streamFor(info.streamDir) : null;
+    stream?.taskStarted(t.job, t.task, t.instance);
+    if (stream) pipeLauncher ??= new NodeLauncher();
     entry.process = new TaskProcess(
-      launcher,
+      stream ? pipeLauncher! : launcher,
       {
         jobId: t.job,
         taskId: t.task,
@@ -209,8 +224,15 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
         serverUid,
         env,
         timeLimit: template.timeLimit,
+        stdin: stdinFile(t.job, template),
+        ...(stream ? { pipe: (channel: 0 | 1, data: Buffer) => stream.write(t.job, t.task, t.instance, channel, data) } : {}),
       },
       (outcome) => {
+        if (stream) {
+          // A finished task's output is in the stream before the server hears of it.
+          stream.taskEnded(t.job, t.task, t.instance, outcome.ok);
+          stream.flush();
+        }
         const current = running.get(t.row);
         if (current !== entry) return; // canceled meanwhile
         finishEntry(entry);
@@ -221,6 +243,21 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
         checkFinishRunning();
       },
     );
+  };
+
+  /** The file holding a template's standard input (written once), or null. */
+  const stdinFiles = new Map<WorkerTemplate, string>();
+  const stdinFile = (job: number, template: WorkerTemplate): string | null => {
+    const data = template.program.stdin;
+    if (!data || data.length === 0) return null;
+    let file = stdinFiles.get(template);
+    if (!file) {
+      fs.mkdirSync(workDir, { recursive: true });
+      file = path.join(workDir, `stdin-${job}-${stdinFiles.size}`);
+      fs.writeFileSync(file, data);
+      stdinFiles.set(template, file);
+    }
+    return file;
   };
 
   /** Frees what a task held (resources, its files). */
@@ -326,6 +363,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
     if (timeLimitTimer) clearTimeout(timeLimitTimer);
     killAll();
     launcher.close();
+    for (const w of streams.values()) w.close();
     if (notify) {
       flush();
       socket.send(encodeStopping(reason));
@@ -339,6 +377,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   const checkFinishRunning = () => {
     if (serverLost && running.size === 0) {
       launcher.close();
+      for (const w of streams.values()) w.close();
       resolveEnd('server lost');
     }
   };

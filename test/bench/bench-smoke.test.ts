@@ -25,6 +25,7 @@ const EXPECTED_ROWS = [
   '/bin/true via posix_spawn (spawn-loop -P 2)',
   '/bin/true via xargs -P 2',
   '/bin/true via GNU parallel -j 2',
+  'CLI latency: node -e 0 (Node start alone)',
   'CLI latency: hq job list',
   'CLI latency: hq submit',
   'Server CPU, sleep 0.01 tasks on 2 workers',

@@ -18,6 +18,7 @@ import {
   JobListRequest,
   Request,
   ResourceDescriptorT,
+  ResourceGroupT,
   Response,
   ServerInfoRequestT,
   ServerPayload,
@@ -251,11 +252,18 @@ test('a request claiming a vector far larger than its frame is refused, not obey
   await serverServes();
 });
 
-test('a worker message claiming vectors far larger than its frame closes that connection', async () => {
-  const { worker } = c.access();
-  const running = await c.hqOk(['--output-mode=quiet', 'worker', 'list']);
+/** A raw worker registration offering `cpus` as one group of these indices. */
+function registration(hostname: string, cpus: string[]): Uint8Array {
+  const reg = new WorkerRegisterT();
+  reg.hostname = hostname;
+  reg.resources = [new ResourceDescriptorT('cpus', 'list', [new ResourceGroupT(cpus)], 0)];
+  reg.heartbeatSecs = 8;
+  return encodeRegister(reg);
+}
 
-  // A registration whose resource list claims two billion entries.
+test('a worker registration claiming a vector far larger than its frame closes that connection', async () => {
+  const { worker } = c.access();
+  const before = await c.hqOk(['--output-mode=quiet', 'worker', 'list', '--all']);
   const bad = await authenticated(worker.port, worker.secret_key, 'worker');
   const b = new fb.Builder(256);
   const resources = WorkerRegister.createResourcesVector(b, [new ResourceDescriptorT('cpus', 'sum', [], 1).pack(b)]);
@@ -266,15 +274,23 @@ test('a worker message claiming vectors far larger than its frame closes that co
   bad.peer.send(bad.cipher.seal(withVectorLength(b, message, resources, 0x7fffffff)));
   assert.equal((await bad.peer.waitClosed()).code, 1008);
   await serverServes();
-  assert.equal(await c.hqOk(['--output-mode=quiet', 'worker', 'list']), running);
+  assert.equal(await c.hqOk(['--output-mode=quiet', 'worker', 'list', '--all']), before);
+});
 
-  // A registered worker whose task report claims a quarter billion started tasks.
+test('a worker registration with resources the scheduler cannot use is refused', async () => {
+  const { worker } = c.access();
+  const running = await c.hqOk(['--output-mode=quiet', 'worker', 'list']);
+  const empty = await authenticated(worker.port, worker.secret_key, 'worker');
+  empty.peer.send(empty.cipher.seal(registration('empty', [])));
+  await empty.peer.waitClosed();
+  await serverServes();
+  assert.equal(await c.hqOk(['--output-mode=quiet', 'worker', 'list']), running);
+});
+
+test('a registered worker whose task report claims more tasks than its frame holds is dropped', async () => {
+  const { worker } = c.access();
   const liar = await authenticated(worker.port, worker.secret_key, 'worker');
-  const reg = new WorkerRegisterT();
-  reg.hostname = 'liar';
-  reg.resources = [new ResourceDescriptorT('cpus', 'list', [], 0)];
-  reg.heartbeatSecs = 8;
-  liar.peer.send(liar.cipher.seal(encodeRegister(reg)));
+  liar.peer.send(liar.cipher.seal(registration('liar', ['0'])));
   const registered = await liar.peer.next();
   assert.ok(registered, 'the server closed the connection of a valid registration');
   assert.equal(decodeServerMessage(liar.cipher.open(registered)).payloadType(), ServerPayload.WorkerRegistered);

@@ -1,5 +1,8 @@
 // hq submit [options] [--] <program> [args...]
 import fs from 'node:fs';
+import path from 'node:path';
+export { SUBMIT_BOOLEAN_FLAGS } from '../submit-flags.js';
+import { directivesSource, mergeDirectiveArgs, parseDirectives, parseDirectivesMode, readScriptHeader, type DirectivesMode } from '../directives.js';
 import type { Argv } from 'yargs';
 import { UserError } from '../../common/errors.js';
 import { parseDuration } from '../../common/duration.js';
@@ -14,8 +17,36 @@ import { waitForJobs } from './job-wait.js';
 
 type Run = (args: GlobalArgs & Record<string, unknown>, fn: (ctx: CommandContext) => Promise<number | void>) => Promise<void>;
 
-/** Submit flags that take no value: everything else takes one. */
-export const SUBMIT_BOOLEAN_FLAGS = new Set(['--wait', '--progress', '--task-dir', '--help', '-h']);
+
+/**
+ * `#HQ` directives of the submitted script join the command line's options
+ * (which win). `argv` is [...global options, 'submit', ...options, '--', program...].
+ */
+export function applyDirectives(argv: string[], readStdin: () => Buffer): { argv: string[]; stdin: Buffer | null } {
+  const at = argv.indexOf('submit');
+  const sep = argv.indexOf('--', at);
+  if (at < 0 || sep < 0) return { argv, stdin: null };
+  const options = argv.slice(at + 1, sep);
+  const program = argv.slice(sep + 1);
+  let mode: DirectivesMode = 'auto';
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i]!;
+    if (o === '--directives') mode = parseDirectivesMode(options[i + 1] ?? '');
+    else if (o.startsWith('--directives=')) mode = parseDirectivesMode(o.slice('--directives='.length));
+  }
+  const wantsStdin = options.includes('--stdin');
+  const stdin = wantsStdin ? readStdin() : null;
+  const source = program.length > 0 ? directivesSource(mode, program[0]!) : null;
+  let directives: string[] = [];
+  if (source === 'file') directives = readScriptHeader(program[0]!).directives;
+  else if (source === 'stdin') {
+    if (!stdin) throw new UserError('--directives=stdin needs the script on standard input (--stdin)');
+    directives = parseDirectives(stdin.toString('utf8'), '<stdin>');
+  }
+  if (directives.length === 0) return { argv, stdin };
+  const merged = mergeDirectiveArgs(directives, options);
+  return { argv: [...argv.slice(0, at + 1), ...merged, '--', ...program], stdin };
+}
 
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
@@ -97,13 +128,15 @@ export function buildSubmitSpec(args: Record<string, unknown>, program: string[]
   const cwd = args.cwd !== undefined ? String(args.cwd) : DEFAULT_CWD_TEMPLATE;
   checkPlaceholders(cwd, 'cwd');
   const pin = args.pin !== undefined ? String(args.pin) : '';
+  const streamDir = args.stream !== undefined ? String(args.stream) : args.log !== undefined ? String(args.log) : '';
   if (pin && pin !== 'taskset' && pin !== 'omp') throw new UserError(`Invalid --pin '${pin}': expected taskset or omp`);
   const priority = args.priority !== undefined ? integer(args.priority, '--priority', -(2 ** 31)) : 0;
   return {
     name: args.name !== undefined ? String(args.name) : '',
     maxFails: args['max-fails'] !== undefined ? integer(args['max-fails'], '--max-fails', 0) : null,
+    jobId: args.job !== undefined ? integer(args.job, '--job', 1) : undefined,
     submitDir: process.cwd(),
-    streamDir: '',
+    streamDir: streamDir ? prepareStreamDir(streamDir) : '',
     templates: [
       {
         ids: array,
@@ -126,6 +159,18 @@ export function buildSubmitSpec(args: Record<string, unknown>, program: string[]
       },
     ],
   };
+}
+
+/** The stream directory, created and checked writable before the job exists. */
+function prepareStreamDir(dir: string): string {
+  const abs = path.resolve(dir);
+  try {
+    fs.mkdirSync(abs, { recursive: true });
+    fs.accessSync(abs, fs.constants.W_OK);
+  } catch (e) {
+    throw new UserError(`Stream directory '${dir}' is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return abs;
 }
 
 /** A request entry; `all` travels as amount 0 with policy 'all'. */
@@ -153,15 +198,21 @@ export function submitOptions(y: Argv): Argv {
     .option('pin', { type: 'string', describe: 'Pin the task to its cpus: taskset or omp' })
     .option('nodes', { type: 'string', describe: 'Run on this many whole workers (a multi-node task)' })
     .option('task-dir', { type: 'boolean', describe: 'Create a temporary directory for each task (HQ_TASK_DIR)' })
+    .option('job', { type: 'string', describe: 'Add the tasks to this open job (see hq job open)' })
+    .option('stdin', { type: 'boolean', describe: 'Give the standard input of this command to every task' })
+    .option('directives', { type: 'string', describe: 'Read #HQ directives: auto (scripts ending in .sh), file, stdin or off' })
+    .option('stream', { type: 'string', describe: 'Write the outputs of all tasks into compact stream files in DIR' })
+    .option('log', { type: 'string', describe: 'Older name of --stream' })
     .option('wait', { type: 'boolean', describe: 'Wait until the job ends' })
     .option('progress', { type: 'boolean', describe: 'Show progress until the job ends' });
 }
 
-export function submitCommand(run: Run) {
+export function submitCommand(run: Run, stdin: Buffer | null) {
   return (args: GlobalArgs & Record<string, unknown>) =>
     run(args, async (ctx) => {
       const program = ((args['--'] as string[] | undefined) ?? []).map(String);
       const spec = buildSubmitSpec(args, program);
+      if (stdin) spec.templates[0]!.program.stdin = stdin;
       const client = await ctx.connect();
       const jobId = await client.submit(spec);
       ctx.output.jobSubmitted(jobId);

@@ -28,7 +28,7 @@ export function taskCommands(run: Run) {
           c
             .option('tasks', { type: 'string', describe: 'Only these task ids' })
             .option('filter', { type: 'string', describe: 'Only tasks in these states (comma list)' })
-            .option('verbose', { type: 'boolean', default: false }),
+            .option('verbose', { type: 'boolean', alias: 'v', default: false, describe: 'Show errors in full' }),
         (args) =>
           run(args, async (ctx) => {
             const jobs = parseIdSelector(String(args.jobs));

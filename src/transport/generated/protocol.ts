@@ -103,13 +103,16 @@ export enum Request {
   WorkerWaitRequest = 10,
   ServerInfoRequest = 11,
   ServerStopRequest = 12,
-  TaskExplainRequest = 13
+  TaskExplainRequest = 13,
+  JobOpenRequest = 14,
+  JobCloseRequest = 15,
+  JobForgetRequest = 16
 }
 
 export function unionToRequest(
   type: Request,
-  accessor: (obj:JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest) => JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null
-): JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null {
+  accessor: (obj:JobCancelRequest|JobCloseRequest|JobForgetRequest|JobInfoRequest|JobListRequest|JobOpenRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest) => JobCancelRequest|JobCloseRequest|JobForgetRequest|JobInfoRequest|JobListRequest|JobOpenRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null
+): JobCancelRequest|JobCloseRequest|JobForgetRequest|JobInfoRequest|JobListRequest|JobOpenRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null {
   switch(Request[type]) {
     case 'NONE': return null; 
     case 'SubmitRequest': return accessor(new SubmitRequest())! as SubmitRequest;
@@ -125,15 +128,18 @@ export function unionToRequest(
     case 'ServerInfoRequest': return accessor(new ServerInfoRequest())! as ServerInfoRequest;
     case 'ServerStopRequest': return accessor(new ServerStopRequest())! as ServerStopRequest;
     case 'TaskExplainRequest': return accessor(new TaskExplainRequest())! as TaskExplainRequest;
+    case 'JobOpenRequest': return accessor(new JobOpenRequest())! as JobOpenRequest;
+    case 'JobCloseRequest': return accessor(new JobCloseRequest())! as JobCloseRequest;
+    case 'JobForgetRequest': return accessor(new JobForgetRequest())! as JobForgetRequest;
     default: return null;
   }
 }
 
 export function unionListToRequest(
   type: Request, 
-  accessor: (index: number, obj:JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest) => JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null, 
+  accessor: (index: number, obj:JobCancelRequest|JobCloseRequest|JobForgetRequest|JobInfoRequest|JobListRequest|JobOpenRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest) => JobCancelRequest|JobCloseRequest|JobForgetRequest|JobInfoRequest|JobListRequest|JobOpenRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null, 
   index: number
-): JobCancelRequest|JobInfoRequest|JobListRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null {
+): JobCancelRequest|JobCloseRequest|JobForgetRequest|JobInfoRequest|JobListRequest|JobOpenRequest|JobWaitRequest|ServerInfoRequest|ServerStopRequest|SubmitRequest|TaskExplainRequest|TaskListRequest|WorkerInfoRequest|WorkerListRequest|WorkerStopRequest|WorkerWaitRequest|null {
   switch(Request[type]) {
     case 'NONE': return null; 
     case 'SubmitRequest': return accessor(index, new SubmitRequest())! as SubmitRequest;
@@ -149,6 +155,9 @@ export function unionListToRequest(
     case 'ServerInfoRequest': return accessor(index, new ServerInfoRequest())! as ServerInfoRequest;
     case 'ServerStopRequest': return accessor(index, new ServerStopRequest())! as ServerStopRequest;
     case 'TaskExplainRequest': return accessor(index, new TaskExplainRequest())! as TaskExplainRequest;
+    case 'JobOpenRequest': return accessor(index, new JobOpenRequest())! as JobOpenRequest;
+    case 'JobCloseRequest': return accessor(index, new JobCloseRequest())! as JobCloseRequest;
+    case 'JobForgetRequest': return accessor(index, new JobForgetRequest())! as JobForgetRequest;
     default: return null;
   }
 }
@@ -164,13 +173,14 @@ export enum Response {
   WorkerStopResponse = 7,
   ServerInfoResponse = 8,
   OkResponse = 9,
-  TaskExplainResponse = 10
+  TaskExplainResponse = 10,
+  JobForgetResponse = 11
 }
 
 export function unionToResponse(
   type: Response,
-  accessor: (obj:ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse) => ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null
-): ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null {
+  accessor: (obj:ErrorResponse|JobCancelResponse|JobForgetResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse) => ErrorResponse|JobCancelResponse|JobForgetResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null
+): ErrorResponse|JobCancelResponse|JobForgetResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null {
   switch(Response[type]) {
     case 'NONE': return null; 
     case 'ErrorResponse': return accessor(new ErrorResponse())! as ErrorResponse;
@@ -183,15 +193,16 @@ export function unionToResponse(
     case 'ServerInfoResponse': return accessor(new ServerInfoResponse())! as ServerInfoResponse;
     case 'OkResponse': return accessor(new OkResponse())! as OkResponse;
     case 'TaskExplainResponse': return accessor(new TaskExplainResponse())! as TaskExplainResponse;
+    case 'JobForgetResponse': return accessor(new JobForgetResponse())! as JobForgetResponse;
     default: return null;
   }
 }
 
 export function unionListToResponse(
   type: Response, 
-  accessor: (index: number, obj:ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse) => ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null, 
+  accessor: (index: number, obj:ErrorResponse|JobCancelResponse|JobForgetResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse) => ErrorResponse|JobCancelResponse|JobForgetResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null, 
   index: number
-): ErrorResponse|JobCancelResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null {
+): ErrorResponse|JobCancelResponse|JobForgetResponse|JobsResponse|OkResponse|ServerInfoResponse|SubmitResponse|TaskExplainResponse|TasksResponse|WorkerStopResponse|WorkersResponse|null {
   switch(Response[type]) {
     case 'NONE': return null; 
     case 'ErrorResponse': return accessor(index, new ErrorResponse())! as ErrorResponse;
@@ -204,6 +215,7 @@ export function unionListToResponse(
     case 'ServerInfoResponse': return accessor(index, new ServerInfoResponse())! as ServerInfoResponse;
     case 'OkResponse': return accessor(index, new OkResponse())! as OkResponse;
     case 'TaskExplainResponse': return accessor(index, new TaskExplainResponse())! as TaskExplainResponse;
+    case 'JobForgetResponse': return accessor(index, new JobForgetResponse())! as JobForgetResponse;
     default: return null;
   }
 }
@@ -1209,8 +1221,23 @@ stderr(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+stdin(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+stdinLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+stdinArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startProgram(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(6);
 }
 
 static addArgs(builder:flatbuffers.Builder, argsOffset:flatbuffers.Offset) {
@@ -1257,18 +1284,35 @@ static addStderr(builder:flatbuffers.Builder, stderrOffset:flatbuffers.Offset) {
   builder.addFieldOffset(4, stderrOffset, 0);
 }
 
+static addStdin(builder:flatbuffers.Builder, stdinOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, stdinOffset, 0);
+}
+
+static createStdinVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startStdinVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
 static endProgram(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createProgram(builder:flatbuffers.Builder, argsOffset:flatbuffers.Offset, envOffset:flatbuffers.Offset, cwdOffset:flatbuffers.Offset, stdoutOffset:flatbuffers.Offset, stderrOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createProgram(builder:flatbuffers.Builder, argsOffset:flatbuffers.Offset, envOffset:flatbuffers.Offset, cwdOffset:flatbuffers.Offset, stdoutOffset:flatbuffers.Offset, stderrOffset:flatbuffers.Offset, stdinOffset:flatbuffers.Offset):flatbuffers.Offset {
   Program.startProgram(builder);
   Program.addArgs(builder, argsOffset);
   Program.addEnv(builder, envOffset);
   Program.addCwd(builder, cwdOffset);
   Program.addStdout(builder, stdoutOffset);
   Program.addStderr(builder, stderrOffset);
+  Program.addStdin(builder, stdinOffset);
   return Program.endProgram(builder);
 }
 
@@ -1278,7 +1322,8 @@ unpack(): ProgramT {
     this.bb!.createObjList(this.env.bind(this), this.envLength()),
     this.cwd(),
     this.stdout(),
-    this.stderr()
+    this.stderr(),
+    this.bb!.createScalarList(this.stdin.bind(this), this.stdinLength())
   );
 }
 
@@ -1289,6 +1334,7 @@ unpackTo(_o: ProgramT): void {
   _o.cwd = this.cwd();
   _o.stdout = this.stdout();
   _o.stderr = this.stderr();
+  _o.stdin = this.bb!.createScalarList(this.stdin.bind(this), this.stdinLength());
 }
 }
 
@@ -1298,7 +1344,8 @@ constructor(
   public env: (KeyValueT)[] = [],
   public cwd: string|Uint8Array|null = null,
   public stdout: string|Uint8Array|null = null,
-  public stderr: string|Uint8Array|null = null
+  public stderr: string|Uint8Array|null = null,
+  public stdin: (number)[] = []
 ){}
 
 
@@ -1308,13 +1355,15 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const cwd = (this.cwd !== null ? builder.createString(this.cwd!) : 0);
   const stdout = (this.stdout !== null ? builder.createString(this.stdout!) : 0);
   const stderr = (this.stderr !== null ? builder.createString(this.stderr!) : 0);
+  const stdin = Program.createStdinVector(builder, this.stdin);
 
   return Program.createProgram(builder,
     args,
     env,
     cwd,
     stdout,
-    stderr
+    stderr,
+    stdin
   );
 }
 }
@@ -4406,6 +4455,435 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+export class JobOpenRequest {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):JobOpenRequest {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsJobOpenRequest(bb:flatbuffers.ByteBuffer, obj?:JobOpenRequest):JobOpenRequest {
+  return (obj || new JobOpenRequest()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsJobOpenRequest(bb:flatbuffers.ByteBuffer, obj?:JobOpenRequest):JobOpenRequest {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new JobOpenRequest()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+name():string|null
+name(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+name(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+maxFails():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('-1');
+}
+
+submitDir():string|null
+submitDir(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+submitDir(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+streamDir():string|null
+streamDir(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+streamDir(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+static startJobOpenRequest(builder:flatbuffers.Builder) {
+  builder.startObject(4);
+}
+
+static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, nameOffset, 0);
+}
+
+static addMaxFails(builder:flatbuffers.Builder, maxFails:bigint) {
+  builder.addFieldInt64(1, maxFails, BigInt('-1'));
+}
+
+static addSubmitDir(builder:flatbuffers.Builder, submitDirOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, submitDirOffset, 0);
+}
+
+static addStreamDir(builder:flatbuffers.Builder, streamDirOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, streamDirOffset, 0);
+}
+
+static endJobOpenRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createJobOpenRequest(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, maxFails:bigint, submitDirOffset:flatbuffers.Offset, streamDirOffset:flatbuffers.Offset):flatbuffers.Offset {
+  JobOpenRequest.startJobOpenRequest(builder);
+  JobOpenRequest.addName(builder, nameOffset);
+  JobOpenRequest.addMaxFails(builder, maxFails);
+  JobOpenRequest.addSubmitDir(builder, submitDirOffset);
+  JobOpenRequest.addStreamDir(builder, streamDirOffset);
+  return JobOpenRequest.endJobOpenRequest(builder);
+}
+
+unpack(): JobOpenRequestT {
+  return new JobOpenRequestT(
+    this.name(),
+    this.maxFails(),
+    this.submitDir(),
+    this.streamDir()
+  );
+}
+
+
+unpackTo(_o: JobOpenRequestT): void {
+  _o.name = this.name();
+  _o.maxFails = this.maxFails();
+  _o.submitDir = this.submitDir();
+  _o.streamDir = this.streamDir();
+}
+}
+
+export class JobOpenRequestT {
+constructor(
+  public name: string|Uint8Array|null = null,
+  public maxFails: bigint = BigInt('-1'),
+  public submitDir: string|Uint8Array|null = null,
+  public streamDir: string|Uint8Array|null = null
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const name = (this.name !== null ? builder.createString(this.name!) : 0);
+  const submitDir = (this.submitDir !== null ? builder.createString(this.submitDir!) : 0);
+  const streamDir = (this.streamDir !== null ? builder.createString(this.streamDir!) : 0);
+
+  return JobOpenRequest.createJobOpenRequest(builder,
+    name,
+    this.maxFails,
+    submitDir,
+    streamDir
+  );
+}
+}
+
+export class JobCloseRequest {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):JobCloseRequest {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsJobCloseRequest(bb:flatbuffers.ByteBuffer, obj?:JobCloseRequest):JobCloseRequest {
+  return (obj || new JobCloseRequest()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsJobCloseRequest(bb:flatbuffers.ByteBuffer, obj?:JobCloseRequest):JobCloseRequest {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new JobCloseRequest()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+selector(obj?:IdSelector):IdSelector|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new IdSelector()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+static startJobCloseRequest(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addSelector(builder:flatbuffers.Builder, selectorOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, selectorOffset, 0);
+}
+
+static endJobCloseRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createJobCloseRequest(builder:flatbuffers.Builder, selectorOffset:flatbuffers.Offset):flatbuffers.Offset {
+  JobCloseRequest.startJobCloseRequest(builder);
+  JobCloseRequest.addSelector(builder, selectorOffset);
+  return JobCloseRequest.endJobCloseRequest(builder);
+}
+
+unpack(): JobCloseRequestT {
+  return new JobCloseRequestT(
+    (this.selector() !== null ? this.selector()!.unpack() : null)
+  );
+}
+
+
+unpackTo(_o: JobCloseRequestT): void {
+  _o.selector = (this.selector() !== null ? this.selector()!.unpack() : null);
+}
+}
+
+export class JobCloseRequestT {
+constructor(
+  public selector: IdSelectorT|null = null
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const selector = (this.selector !== null ? this.selector!.pack(builder) : 0);
+
+  return JobCloseRequest.createJobCloseRequest(builder,
+    selector
+  );
+}
+}
+
+export class JobForgetRequest {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):JobForgetRequest {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsJobForgetRequest(bb:flatbuffers.ByteBuffer, obj?:JobForgetRequest):JobForgetRequest {
+  return (obj || new JobForgetRequest()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsJobForgetRequest(bb:flatbuffers.ByteBuffer, obj?:JobForgetRequest):JobForgetRequest {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new JobForgetRequest()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+selector(obj?:IdSelector):IdSelector|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new IdSelector()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+states(index: number):string
+states(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+states(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+statesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startJobForgetRequest(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addSelector(builder:flatbuffers.Builder, selectorOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, selectorOffset, 0);
+}
+
+static addStates(builder:flatbuffers.Builder, statesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, statesOffset, 0);
+}
+
+static createStatesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startStatesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endJobForgetRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createJobForgetRequest(builder:flatbuffers.Builder, selectorOffset:flatbuffers.Offset, statesOffset:flatbuffers.Offset):flatbuffers.Offset {
+  JobForgetRequest.startJobForgetRequest(builder);
+  JobForgetRequest.addSelector(builder, selectorOffset);
+  JobForgetRequest.addStates(builder, statesOffset);
+  return JobForgetRequest.endJobForgetRequest(builder);
+}
+
+unpack(): JobForgetRequestT {
+  return new JobForgetRequestT(
+    (this.selector() !== null ? this.selector()!.unpack() : null),
+    this.bb!.createScalarList(this.states.bind(this), this.statesLength())
+  );
+}
+
+
+unpackTo(_o: JobForgetRequestT): void {
+  _o.selector = (this.selector() !== null ? this.selector()!.unpack() : null);
+  _o.states = this.bb!.createScalarList(this.states.bind(this), this.statesLength());
+}
+}
+
+export class JobForgetRequestT {
+constructor(
+  public selector: IdSelectorT|null = null,
+  public states: (string)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const selector = (this.selector !== null ? this.selector!.pack(builder) : 0);
+  const states = JobForgetRequest.createStatesVector(builder, builder.createObjectOffsetList(this.states));
+
+  return JobForgetRequest.createJobForgetRequest(builder,
+    selector,
+    states
+  );
+}
+}
+
+export class JobForgetResponse {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):JobForgetResponse {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsJobForgetResponse(bb:flatbuffers.ByteBuffer, obj?:JobForgetResponse):JobForgetResponse {
+  return (obj || new JobForgetResponse()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsJobForgetResponse(bb:flatbuffers.ByteBuffer, obj?:JobForgetResponse):JobForgetResponse {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new JobForgetResponse()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+forgotten(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+forgottenLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+forgottenArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+ignored(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+ignoredLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+ignoredArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+static startJobForgetResponse(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addForgotten(builder:flatbuffers.Builder, forgottenOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, forgottenOffset, 0);
+}
+
+static createForgottenVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createForgottenVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createForgottenVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startForgottenVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addIgnored(builder:flatbuffers.Builder, ignoredOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, ignoredOffset, 0);
+}
+
+static createIgnoredVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createIgnoredVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createIgnoredVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startIgnoredVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endJobForgetResponse(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createJobForgetResponse(builder:flatbuffers.Builder, forgottenOffset:flatbuffers.Offset, ignoredOffset:flatbuffers.Offset):flatbuffers.Offset {
+  JobForgetResponse.startJobForgetResponse(builder);
+  JobForgetResponse.addForgotten(builder, forgottenOffset);
+  JobForgetResponse.addIgnored(builder, ignoredOffset);
+  return JobForgetResponse.endJobForgetResponse(builder);
+}
+
+unpack(): JobForgetResponseT {
+  return new JobForgetResponseT(
+    this.bb!.createScalarList(this.forgotten.bind(this), this.forgottenLength()),
+    this.bb!.createScalarList(this.ignored.bind(this), this.ignoredLength())
+  );
+}
+
+
+unpackTo(_o: JobForgetResponseT): void {
+  _o.forgotten = this.bb!.createScalarList(this.forgotten.bind(this), this.forgottenLength());
+  _o.ignored = this.bb!.createScalarList(this.ignored.bind(this), this.ignoredLength());
+}
+}
+
+export class JobForgetResponseT {
+constructor(
+  public forgotten: (number)[] = [],
+  public ignored: (number)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const forgotten = JobForgetResponse.createForgottenVector(builder, this.forgotten);
+  const ignored = JobForgetResponse.createIgnoredVector(builder, this.ignored);
+
+  return JobForgetResponse.createJobForgetResponse(builder,
+    forgotten,
+    ignored
+  );
+}
+}
+
 export class WorkerListRequest {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -4866,7 +5344,7 @@ export class ClientRequestT {
 constructor(
   public requestId: number = 0,
   public requestType: Request = Request.NONE,
-  public request: JobCancelRequestT|JobInfoRequestT|JobListRequestT|JobWaitRequestT|ServerInfoRequestT|ServerStopRequestT|SubmitRequestT|TaskExplainRequestT|TaskListRequestT|WorkerInfoRequestT|WorkerListRequestT|WorkerStopRequestT|WorkerWaitRequestT|null = null
+  public request: JobCancelRequestT|JobCloseRequestT|JobForgetRequestT|JobInfoRequestT|JobListRequestT|JobOpenRequestT|JobWaitRequestT|ServerInfoRequestT|ServerStopRequestT|SubmitRequestT|TaskExplainRequestT|TaskListRequestT|WorkerInfoRequestT|WorkerListRequestT|WorkerStopRequestT|WorkerWaitRequestT|null = null
 ){}
 
 
@@ -5305,8 +5783,15 @@ entriesCount():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
+streamDir():string|null
+streamDir(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+streamDir(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 52);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startJobInfo(builder:flatbuffers.Builder) {
-  builder.startObject(24);
+  builder.startObject(25);
 }
 
 static addId(builder:flatbuffers.Builder, id:number) {
@@ -5433,6 +5918,10 @@ static addEntriesCount(builder:flatbuffers.Builder, entriesCount:number) {
   builder.addFieldInt32(23, entriesCount, 0);
 }
 
+static addStreamDir(builder:flatbuffers.Builder, streamDirOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(24, streamDirOffset, 0);
+}
+
 static endJobInfo(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -5464,7 +5953,8 @@ unpack(): JobInfoT {
     this.startTime(),
     this.endTime(),
     this.bb!.createObjList(this.failures.bind(this), this.failuresLength()),
-    this.entriesCount()
+    this.entriesCount(),
+    this.streamDir()
   );
 }
 
@@ -5494,6 +5984,7 @@ unpackTo(_o: JobInfoT): void {
   _o.endTime = this.endTime();
   _o.failures = this.bb!.createObjList(this.failures.bind(this), this.failuresLength());
   _o.entriesCount = this.entriesCount();
+  _o.streamDir = this.streamDir();
 }
 }
 
@@ -5522,7 +6013,8 @@ constructor(
   public startTime: number = 0.0,
   public endTime: number = 0.0,
   public failures: (TaskFailureInfoT)[] = [],
-  public entriesCount: number = 0
+  public entriesCount: number = 0,
+  public streamDir: string|Uint8Array|null = null
 ){}
 
 
@@ -5534,6 +6026,7 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const resources = JobInfo.createResourcesVector(builder, builder.createObjectOffsetList(this.resources));
   const submitDir = (this.submitDir !== null ? builder.createString(this.submitDir!) : 0);
   const failures = JobInfo.createFailuresVector(builder, builder.createObjectOffsetList(this.failures));
+  const streamDir = (this.streamDir !== null ? builder.createString(this.streamDir!) : 0);
 
   JobInfo.startJobInfo(builder);
   JobInfo.addId(builder, this.id);
@@ -5560,6 +6053,7 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   JobInfo.addEndTime(builder, this.endTime);
   JobInfo.addFailures(builder, failures);
   JobInfo.addEntriesCount(builder, this.entriesCount);
+  JobInfo.addStreamDir(builder, streamDir);
 
   return JobInfo.endJobInfo(builder);
 }
@@ -7849,7 +8343,7 @@ export class ClientResponseT {
 constructor(
   public requestId: number = 0,
   public responseType: Response = Response.NONE,
-  public response: ErrorResponseT|JobCancelResponseT|JobsResponseT|OkResponseT|ServerInfoResponseT|SubmitResponseT|TaskExplainResponseT|TasksResponseT|WorkerStopResponseT|WorkersResponseT|null = null
+  public response: ErrorResponseT|JobCancelResponseT|JobForgetResponseT|JobsResponseT|OkResponseT|ServerInfoResponseT|SubmitResponseT|TaskExplainResponseT|TasksResponseT|WorkerStopResponseT|WorkersResponseT|null = null
 ){}
 
 

@@ -8,7 +8,7 @@
  *
  * request (stdin), little-endian:
  *   u32 length of the rest, u32 id, u32 argc, u32 envc,
- *   then NUL-terminated strings: cwd, stdout path, stderr path, argv..., env...
+ *   then NUL-terminated strings: cwd, stdin path, stdout path, stderr path, argv..., env...
  *   (an empty path means /dev/null; stderr "\x01" means "same as stdout";
  *   env entries are KEY=VALUE and override the launcher's own environment)
  * reply (stdout): u32 id, u32 kind, i32 value
@@ -150,8 +150,8 @@ static char **merge_env(char **extra, uint32_t envc) {
 static sigset_t default_mask;
 
 static void start(uint32_t id, uint32_t argc, uint32_t envc, char *p, char *end) {
-  char *strings[3];
-  for (int i = 0; i < 3; i++) {
+  char *strings[4];
+  for (int i = 0; i < 4; i++) {
     strings[i] = p;
     p += strlen(p) + 1;
   }
@@ -178,13 +178,13 @@ static void start(uint32_t id, uint32_t argc, uint32_t envc, char *p, char *end)
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  const char *out = strings[1][0] ? strings[1] : "/dev/null";
+  posix_spawn_file_actions_addopen(&actions, 0, strings[1][0] ? strings[1] : "/dev/null", O_RDONLY, 0);
+  const char *out = strings[2][0] ? strings[2] : "/dev/null";
   posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (strings[2][0] == '\x01') {
+  if (strings[3][0] == '\x01') {
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
   } else {
-    const char *err = strings[2][0] ? strings[2] : "/dev/null";
+    const char *err = strings[3][0] ? strings[3] : "/dev/null";
     posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   }
   if (strings[0][0]) posix_spawn_file_actions_addchdir_np(&actions, strings[0]);
