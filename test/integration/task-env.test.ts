@@ -64,10 +64,13 @@ test('a task sees its ids, cpus, submit dir and --env values', async () => {
     assert.equal(spaced, 'x y');
   }
 
-  // One cpu by default.
+  // One cpu by default; `all` takes every cpu of the worker.
   const single = await submit(dir, ['--', 'bash', '-c', 'echo "$HQ_CPUS"']);
+  const whole = await submit(dir, ['--cpus', 'all', '--', 'bash', '-c', 'echo "$HQ_CPUS"']);
   assert.equal(await waitJob(single), 0);
+  assert.equal(await waitJob(whole), 0);
   assert.match(read(dir, `job-${single}`, '0.stdout'), /^[0-3]\n$/);
+  assert.deepEqual(read(dir, `job-${whole}`, '0.stdout').trim().split(',').sort(), ['0', '1', '2', '3']);
 });
 
 test('--each-line and --from-json hand each task its entry in HQ_ENTRY', async () => {

@@ -18,7 +18,8 @@ test('a 1000-task array runs to the end and the server stops with its workers', 
   });
   assert.match(submitted, /job ID: 1\b/);
 
-  const waited = await c.hq(['job', 'wait', 'all']);
+  // Generous: a loaded machine may take long for 1000 processes.
+  const waited = await c.hq(['job', 'wait', 'all'], { timeoutMs: 120_000 });
   assert.equal(waited.code, 0, waited.stderr);
 
   const table = await c.hqOk(['job', 'list', '--all']);

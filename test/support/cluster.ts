@@ -209,7 +209,7 @@ export class Cluster {
   async startServer(args: string[] = []): Promise<ClusterProcess> {
     const n = this.server ? 2 : 1;
     this.server = this.spawnHq(['server', 'start', ...args], path.join(this.dir, `server-${n}.log`), ClusterProcess);
-    const waited = await this.hq(['server', 'wait', '--timeout', '10s']);
+    const waited = await this.hq(['server', 'wait', '--timeout', '20s']);
     if (waited.code !== 0) {
       throw new Error(`the server did not come up: ${waited.stderr}\nserver output:\n${this.server.log()}`);
     }
