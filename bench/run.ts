@@ -2,6 +2,7 @@
 // HyperQueue, next to native and common-tool baselines; prints a Markdown
 // report and (unless --quick) writes it into docs/performance.md.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../src/common/errors.js';
@@ -155,14 +156,26 @@ async function spawnPeersSection(config: BenchConfig, report: Report, baselines:
   }
 }
 
-async function hqTrueSection(config: BenchConfig, report: Report, peers: SpawnPeers, output: OutputMode): Promise<void> {
+async function hqTrueSection(
+  config: BenchConfig,
+  report: Report,
+  baselines: NativeBaselines | null,
+  peers: SpawnPeers,
+  output: OutputMode,
+): Promise<void> {
   const n = config.spawnTasks;
   const label = output === 'none' ? '/bin/true via hq, --stdout none' : '/bin/true via hq, output files';
   progress(`/bin/true x ${count(n)} via hq, ${output === 'none' ? '--stdout none' : 'output files'}`);
   const run: HqMakespan = await benchHqTrue(n, output);
-  const { native, xargs, parallel } = peers;
+  // posix_spawn again right after, so the ratio compares runs under the same machine load.
+  let native: NativeResult | null = null;
+  if (baselines) {
+    progress(`/bin/true x ${count(n)} via posix_spawn, paired with the hq run`);
+    native = await baselines.spawnLoop(n, 2, ['/bin/true']);
+  }
+  const { xargs, parallel } = peers;
   const comparisons: string[] = [];
-  if (native) comparisons.push(`${ratio(run.seconds / native.seconds)} posix_spawn`);
+  if (native) comparisons.push(`${ratio(run.seconds / native.seconds)} posix_spawn (${seconds(native.seconds)}, run right after)`);
   if (xargs !== null) comparisons.push(`${ratio(xargs / run.seconds)} faster than xargs`);
   if (parallel !== null) comparisons.push(`${ratio(parallel / run.seconds)} faster than GNU parallel`);
   const files = output === 'files' ? `; ${count(run.outputFiles)} stdout/stderr files` : '';
@@ -268,6 +281,7 @@ async function main(): Promise<number> {
   const config = parseBenchConfig(argv, process.env, path.join(REPO_ROOT, 'docs', 'performance.md'));
   const report = new Report();
   const date = new Date();
+  const loadAtStart = os.loadavg()[0];
 
   let baselines: NativeBaselines | null = null;
   let zeroLoop: NativeResult | null = null;
@@ -290,8 +304,8 @@ async function main(): Promise<number> {
   }
   const peers: SpawnPeers = { native: null, xargs: null, parallel: null };
   await report.section('/bin/true baselines', () => spawnPeersSection(config, report, baselines, peers));
-  await report.section('/bin/true via hq, --stdout none', () => hqTrueSection(config, report, peers, 'none'));
-  await report.section('/bin/true via hq, output files', () => hqTrueSection(config, report, peers, 'files'));
+  await report.section('/bin/true via hq, --stdout none', () => hqTrueSection(config, report, baselines, peers, 'none'));
+  await report.section('/bin/true via hq, output files', () => hqTrueSection(config, report, baselines, peers, 'files'));
   await report.section('CLI latency', () => cliSection(config, report));
   await report.section('Server CPU', () => serverCpuSection(config, report));
   await report.section('Micro benchmarks', () => microSection(config, report));
@@ -300,7 +314,7 @@ async function main(): Promise<number> {
   const markdown = renderReport({
     quick: config.quick,
     date,
-    machine: describeMachine(),
+    machine: describeMachine(loadAtStart),
     build: describeBuild(),
     rows: report.rows,
     targets: report.targets,

@@ -140,7 +140,21 @@ async function main(): Promise<void> {
   process.exitCode = exitCode;
   // Long-running commands (server, worker) return only when they are done:
   // nothing left may keep the process alive after that.
-  setImmediate(() => process.exit(exitCode));
+  setImmediate(() => exitWhenFlushed(exitCode));
+}
+
+/**
+ * Exits once everything written to stdout and stderr has left the process:
+ * writes to a pipe are asynchronous, and exiting at once would cut a long
+ * output (`hq job cat ... | wc -l`) at the pipe's buffer size.
+ */
+function exitWhenFlushed(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
 }
 
 main().catch((e: Error) => {

@@ -152,7 +152,8 @@ function worker(w: WorkerInfoT): WorkerDetail {
     idleTimeout: w.idleTimeoutSecs || null,
     timeLimit: w.timeLimitSecs || null,
     workDir: str(w.workDir),
-    managerType: str(w.manager),
+    // Workers outside any allocation report 'none'; the client's contract is '' for that.
+    managerType: str(w.manager) === 'none' ? '' : str(w.manager),
     managerJobId: str(w.managerJobId),
     resources: descriptorsFromT(w.resources),
     runningTasks: w.runningTasks,

@@ -61,6 +61,7 @@ import type { ControlPlane } from './control-plane.js';
 import type { Job, JobDescription } from './job.js';
 import type { TemplateWithIds } from './control-plane.js';
 import { validatePlaceholders } from './submit-validation.js';
+import { resolveTaskPaths } from '../common/placeholders.js';
 
 export interface ServerFacts {
   serverDir: string;
@@ -280,6 +281,7 @@ export class ClientService {
       taskIds,
       sorted,
       deps: t.deps.map((d) => ({ taskId: d.taskId, deps: d.deps })),
+      autoIds: ranges.length === 0,
     };
   }
 
@@ -398,10 +400,15 @@ export class ClientService {
         t.startTime = table.startTime(row);
         t.endTime = table.endTime(row);
         t.error = this.cp.taskErrors.get(row) ?? '';
+        // The paths the task (instance) uses, as HyperQueue lists them: placeholders filled, absolute.
         const program = job.templates[template]!.program;
-        t.cwd = program.cwd;
-        t.stdout = program.stdout;
-        t.stderr = program.stderr;
+        const paths = resolveTaskPaths(
+          { cwd: program.cwd, stdout: program.stdout || null, stderr: program.stderr || null },
+          { jobId: job.id, taskId, instanceId: t.instance, submitDir: job.description.submitDir, serverUid: this.cp.serverUid },
+        );
+        t.cwd = paths.cwd;
+        t.stdout = paths.stdout ?? '';
+        t.stderr = paths.stderr ?? '';
         out.push(t);
       };
       if (taskSel) {

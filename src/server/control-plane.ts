@@ -85,6 +85,7 @@ export class ControlPlane {
     }
     const count = templates.reduce((n, t) => n + t.taskIds.length, 0);
     if (count === 0) throw new UserError('the job has no tasks');
+    if (job) continueAutoIds(job, templates);
     checkUniqueIds(job, templates);
     const deps = this.dependencies(job, templates);
 
@@ -320,6 +321,19 @@ export interface TemplateWithIds {
   taskIds: Uint32Array;
   sorted: boolean;
   deps: Array<{ taskId: number; deps: number[] }>;
+  /** The submit named no ids (0, 1, ... were counted): in an open job they continue after its largest id. */
+  autoIds?: boolean;
+}
+
+/** Moves counted ids of a submit into an open job past the ids it already has. */
+function continueAutoIds(job: Job, templates: TemplateWithIds[]): void {
+  const first = job.maxTaskId() + 1;
+  if (first === 0) return;
+  for (const t of templates) {
+    if (!t.autoIds) continue;
+    for (let i = 0; i < t.taskIds.length; i++) t.taskIds[i] = t.taskIds[i]! + first;
+    t.template.ids = [{ start: first, end: first + t.taskIds.length - 1, step: 1 }];
+  }
 }
 
 /** Task-id dependencies as rows, in the layout the scheduler takes (rows from `start` on). */

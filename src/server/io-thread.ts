@@ -62,6 +62,8 @@ const workers = new Map<number, Connection>();
 const jobDefinitions = new Map<number, Uint8Array[]>();
 const hostnames = new Map<number, string>();
 const clients = new Set<Connection>();
+/** Every open socket, registered or not: all must be closed before the thread ends. */
+const openConnections = new Set<Connection>();
 const listenSockets: uWS.us_listen_socket[] = [];
 let shuttingDown = false;
 
@@ -120,6 +122,7 @@ function behaviour(role: 'client' | 'worker', keyHex: string): uWS.WebSocketBeha
       conn.handshake = new ServerHandshake(key, role, init.version);
       ws.send(conn.handshake.start(), true);
       if (role === 'client') clients.add(conn);
+      openConnections.add(conn);
     },
     message(ws, message) {
       const conn = ws.getUserData();
@@ -145,6 +148,7 @@ function behaviour(role: 'client' | 'worker', keyHex: string): uWS.WebSocketBeha
       const conn = ws.getUserData();
       conn.open = false;
       conn.ws = null;
+      openConnections.delete(conn);
       if (role === 'client') clients.delete(conn);
       else if (conn.workerId) workerEnded(conn);
     },
@@ -383,7 +387,11 @@ const api: IoThreadApi = {
     listenSockets.length = 0;
     // Give stop messages a moment to leave, then close what is still open.
     await new Promise((r) => setTimeout(r, 50));
-    for (const conn of [...workers.values(), ...clients]) conn.ws?.close();
+    for (const conn of [...openConnections]) conn.ws?.close();
+    // Node aborts a thread that ends with open uWS handles: wait until every
+    // close has been processed by the loop.
+    for (let i = 0; i < 100 && openConnections.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20));
     ownBell.ring();
   },
 };

@@ -70,6 +70,18 @@ export class Job {
     this.taskCount += segment.count;
   }
 
+  /** The largest task id of the job, or -1 while it has none. */
+  maxTaskId(): number {
+    let max = -1;
+    for (const s of this.segments) {
+      const ids = s.taskIds;
+      if (ids.length === 0) continue;
+      if (s.sorted) max = Math.max(max, ids[ids.length - 1]!);
+      else for (let i = 0; i < ids.length; i++) max = Math.max(max, ids[i]!);
+    }
+    return max;
+  }
+
   /** Row of a task id, or -1. */
   rowOf(taskId: number): number {
     for (const s of this.segments) {

@@ -443,7 +443,8 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   const reg = new WorkerRegisterT();
   reg.version = VERSION;
   reg.hostname = hostname;
-  reg.group = opts.group || hostname;
+  // Like HyperQueue: workers of one allocation form a group, others share 'default'.
+  reg.group = opts.group || (opts.managerJobId ? `${opts.manager}-${opts.managerJobId}` : 'default');
   reg.workDir = workDir;
   reg.resources = descriptorsToT(opts.resources);
   reg.heartbeatSecs = opts.heartbeat;

@@ -11,12 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { HqClient } from '../../src/client/client.js';
 
 /**
- * The CLI under test: $HQ_TEST_BIN (e.g. the bundle, dist/bundle/hq.js), else
- * the compiled modules next to this file (dist/test/support/cluster.js).
+ * The CLI under test: $HQ_TEST_BIN when set (e.g. the compiled modules,
+ * dist/src/cli/hq.js), else the bundle that users run (dist/bundle/hq.js,
+ * seen from dist/test/support/cluster.js).
  */
 export const HQ_BIN = process.env.HQ_TEST_BIN
   ? path.resolve(process.env.HQ_TEST_BIN)
-  : fileURLToPath(new URL('../../src/cli/hq.js', import.meta.url));
+  : fileURLToPath(new URL('../../bundle/hq.js', import.meta.url));
 
 /** Longest any single `hq` command may take before it counts as hung. */
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -46,6 +47,8 @@ export interface WorkerSpec {
   cpus?: number | string;
   /** Further `hq worker start` flags. */
   args?: string[];
+  /** Extra environment of the worker process (e.g. CUDA_VISIBLE_DEVICES for detection). */
+  env?: Record<string, string>;
 }
 
 export interface ProcessExit {
@@ -220,7 +223,7 @@ export class Cluster {
   async startWorker(spec: WorkerSpec = {}): Promise<ClusterWorker> {
     const index = this.workers.length;
     const args = ['worker', 'start', '--cpus', String(spec.cpus ?? 1), ...(spec.args ?? [])];
-    const worker = this.spawnHq(args, path.join(this.dir, `worker-${index}.log`), ClusterWorker);
+    const worker = this.spawnHq(args, path.join(this.dir, `worker-${index}.log`), ClusterWorker, spec.env);
     worker.cpus = Number(spec.cpus ?? 1) || 0;
     this.workers.push(worker);
     const m = await worker.waitForLog(/worker (\d+) registered with the server/, `worker ${index} registration`);
@@ -343,10 +346,11 @@ export class Cluster {
     args: string[],
     logFile: string,
     Kind: new (child: ChildProcess, logFile: string) => P,
+    env?: Record<string, string>,
   ): P {
     const child = spawn(process.execPath, [HQ_BIN, '--server-dir', this.serverDir, ...args], {
       cwd: this.dir,
-      env: childEnv(),
+      env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const proc = new Kind(child, logFile);

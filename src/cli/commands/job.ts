@@ -51,7 +51,10 @@ export function jobCommands(run: Run) {
       .command('info <selector>', 'Show details of jobs', {}, (args) =>
         run(args, async (ctx) => {
           const client = await ctx.connect();
-          ctx.output.jobDetail(await client.jobInfo(parseIdSelector(String(args.selector))));
+          const jobs = await client.jobInfo(parseIdSelector(String(args.selector)));
+          // The details include the tasks: their workers and, in json, the task list.
+          for (const job of jobs) job.tasks = await client.tasks({ kind: 'ids', ranges: [{ start: job.id, end: job.id, step: 1 }] }, { kind: 'all' });
+          ctx.output.jobDetail(jobs);
         }),
       )
       .command('cancel <selector>', 'Cancel jobs', {}, (args) =>
@@ -163,7 +166,8 @@ export function jobCommands(run: Run) {
             }
             for (const j of jobs) {
               const ids = formatIdRanges(byJob.get(j)!.sort((a, b) => a - b));
-              process.stdout.write(jobs.length > 1 || sel.kind !== 'ids' ? `${j}: ${ids}\n` : `${ids}\n`);
+              // As HyperQueue: the job id prefixes the ids only when several jobs are listed.
+              process.stdout.write(jobs.length > 1 ? `${j}: ${ids}\n` : `${ids}\n`);
             }
           }),
       )
