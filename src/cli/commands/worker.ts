@@ -1,6 +1,7 @@
 // hq worker start|list|info|stop|hwdetect|wait|address
 import type { Argv } from 'yargs';
 import { runWorker } from '../../worker/worker.js';
+import { detectManager } from '../../worker/manager.js';
 import { detectHardware } from '../../worker/hwdetect.js';
 import { parseDuration } from '../../common/duration.js';
 import { parseWorkerCpus } from '../../common/cpus-spec.js';
@@ -39,17 +40,6 @@ export function workerResources(cpusFlag: string | undefined, resourceFlags: str
     resources.set(d.name, { name: d.name, kind: d.kind, groups: d.groups, sum: d.sum });
   }
   return [...resources.values()];
-}
-
-function detectManager(choice: string): { manager: string; jobId: string } {
-  const env = process.env;
-  if (choice === 'none') return { manager: 'none', jobId: '' };
-  if ((choice === 'auto' || choice === 'slurm') && env.SLURM_JOB_ID) return { manager: 'slurm', jobId: env.SLURM_JOB_ID };
-  if ((choice === 'auto' || choice === 'pbs') && env.PBS_JOBID) return { manager: 'pbs', jobId: env.PBS_JOBID };
-  if (choice === 'slurm' || choice === 'pbs') {
-    throw new UserError(`--manager ${choice} given, but this process is not inside a ${choice === 'slurm' ? 'Slurm' : 'PBS'} job`);
-  }
-  return { manager: 'none', jobId: '' };
 }
 
 /**
@@ -101,6 +91,8 @@ export function workerCommands(run: Run) {
               | 'stop'
               | 'finish-running';
             const manager = detectManager(oneOf(String(args.manager), ['auto', 'none', 'slurm', 'pbs'], '--manager'));
+            // Inside an allocation without --time-limit, the allocation's end is the worker's.
+            const timeLimit = args['time-limit'] ? parseDuration(String(args['time-limit'])) : manager.remaining;
             const heartbeat = parseDuration(String(args.heartbeat));
             if (heartbeat <= 0) throw new UserError(`Invalid --heartbeat '${String(args.heartbeat)}': must be positive`);
             const reason = await runWorker({
@@ -111,7 +103,7 @@ export function workerCommands(run: Run) {
               group: args.group as string | undefined,
               workDir: args['work-dir'] as string | undefined,
               idleTimeout: args['idle-timeout'] ? parseDuration(String(args['idle-timeout'])) : 0,
-              timeLimit: args['time-limit'] ? parseDuration(String(args['time-limit'])) : 0,
+              timeLimit,
               heartbeat,
               onServerLost,
               manager: manager.manager,
