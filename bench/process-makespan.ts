@@ -8,6 +8,8 @@ import { hasCommand, runChecked, runCommand } from './processes.js';
 export type OutputMode = 'none' | 'files';
 
 export interface HqMakespan extends JobRun {
+  /** Server's view of the job (see HqCluster.lastJobServerSeconds); null when not available. */
+  serverSeconds: number | null;
   /** Files the tasks' stdout/stderr went to (0 with --stdout none). */
   outputFiles: number;
 }
@@ -22,7 +24,8 @@ export async function benchHqTrue(tasks: number, output: OutputMode): Promise<Hq
   const cluster = await HqCluster.start({ workers: 1, workerArgs: ['--cpus', '2'] });
   try {
     const job = await cluster.submitAndWait(hqTrueSubmitArgs(tasks, output), 60 + tasks * 0.01);
-    return { ...job, outputFiles: countFiles(cluster.workDir) };
+    const serverSeconds = await cluster.lastJobServerSeconds();
+    return { ...job, serverSeconds: typeof serverSeconds === 'number' ? serverSeconds : null, outputFiles: countFiles(cluster.workDir) };
   } finally {
     await cluster.stop();
   }

@@ -98,7 +98,7 @@ async function zeroWorkSection(config: BenchConfig, report: Report, native: Nati
     `${label}: submit to all finished`,
     seconds(f.seconds),
     native ? `${ratio(perTaskUs / native.us_per_task)} the native empty call per task` : '',
-    `${runs}; server's view ${seconds(f.serverSeconds)}; ${duration(perTaskUs / 1000)} per task`,
+    `${runs}; server's view ${serverView(f.serverSeconds)}; ${duration(perTaskUs / 1000)} per task`,
   );
   report.row(`${label}: server peak RSS`, mebibytes(f.serverPeakRss), '', `VmHWM at the end; ${runs}`);
   report.row(`${label}: server memory per task`, `${f.serverBytesPerTask.toFixed(1)} B`, '', 'peak RSS after the job minus RSS before it, per task');
@@ -113,12 +113,23 @@ async function zeroWorkSection(config: BenchConfig, report: Report, native: Nati
   }
 }
 
+function serverView(s: number | null): string {
+  return s === null ? 'unavailable (hq job info failed)' : seconds(s);
+}
+
 function workersText(workers: number): string {
   return `${workers} worker${workers === 1 ? '' : 's'}`;
 }
 
 function zeroWorkLabel(workers: number): string {
   return `Zero-work array, ${workersText(workers)}`;
+}
+
+/** "2.00x faster than xargs" or, when hq took longer, "1.50x slower than xargs". */
+function speedAgainst(peerSeconds: number, hqSeconds: number, peer: string): string {
+  return peerSeconds >= hqSeconds
+    ? `${ratio(peerSeconds / hqSeconds)} faster than ${peer}`
+    : `${ratio(hqSeconds / peerSeconds)} slower than ${peer}`;
 }
 
 /** The peers the hq /bin/true runs are compared with; null = not measured. */
@@ -176,10 +187,10 @@ async function hqTrueSection(
   const { xargs, parallel } = peers;
   const comparisons: string[] = [];
   if (native) comparisons.push(`${ratio(run.seconds / native.seconds)} posix_spawn (${seconds(native.seconds)}, run right after)`);
-  if (xargs !== null) comparisons.push(`${ratio(xargs / run.seconds)} faster than xargs`);
-  if (parallel !== null) comparisons.push(`${ratio(parallel / run.seconds)} faster than GNU parallel`);
+  if (xargs !== null) comparisons.push(speedAgainst(xargs, run.seconds, 'xargs'));
+  if (parallel !== null) comparisons.push(speedAgainst(parallel, run.seconds, 'GNU parallel'));
   const files = output === 'files' ? `; ${count(run.outputFiles)} stdout/stderr files` : '';
-  report.row(label, seconds(run.seconds), comparisons.join('; '), `${count(n)} tasks, 1 worker --cpus 2${files}; server's view ${seconds(run.serverSeconds)}`);
+  report.row(label, seconds(run.seconds), comparisons.join('; '), `${count(n)} tasks, 1 worker --cpus 2${files}; server's view ${serverView(run.serverSeconds)}`);
 
   const limit = output === 'none' ? 1.1 : 1.25;
   report.target(

@@ -10,7 +10,8 @@ export interface ZeroWorkFigures {
   runs: number;
   /** Medians over the runs. */
   seconds: number;
-  serverSeconds: number;
+  /** Server's view of the job (see HqCluster.lastJobServerSeconds); null when not available in every run. */
+  serverSeconds: number | null;
   serverPeakRss: number;
   clientPeakRss: number;
   /** Server memory growth (peak after the job minus resident before it) per task. */
@@ -23,7 +24,7 @@ export function zeroWorkSubmitArgs(tasks: number): string[] {
 
 export async function benchZeroWorkArray(tasks: number, workers: number, runs: number): Promise<ZeroWorkFigures> {
   const seconds: number[] = [];
-  const serverSeconds: number[] = [];
+  const serverSeconds: (number | string)[] = [];
   const serverPeak: number[] = [];
   const clientPeak: number[] = [];
   const perTask: number[] = [];
@@ -34,7 +35,7 @@ export async function benchZeroWorkArray(tasks: number, workers: number, runs: n
       const job = await cluster.submitAndWait(zeroWorkSubmitArgs(tasks), 60 + tasks * 1e-4);
       const peak = peakRssBytes(cluster.serverPid);
       seconds.push(job.seconds);
-      serverSeconds.push(job.serverSeconds);
+      serverSeconds.push(await cluster.lastJobServerSeconds());
       serverPeak.push(peak);
       clientPeak.push(job.clientPeakRss);
       perTask.push(Math.max(0, peak - before) / tasks);
@@ -47,7 +48,7 @@ export async function benchZeroWorkArray(tasks: number, workers: number, runs: n
     workers,
     runs,
     seconds: median(seconds),
-    serverSeconds: median(serverSeconds),
+    serverSeconds: serverSeconds.every((s) => typeof s === 'number') ? median(serverSeconds as number[]) : null,
     serverPeakRss: median(serverPeak),
     clientPeakRss: median(clientPeak),
     serverBytesPerTask: median(perTask),

@@ -76,6 +76,9 @@ export interface ServerFacts {
 
 const builder = new fb.Builder(1024);
 
+/** Replies must fit one frame (the frame limit is 64 MiB, with room for the tag). */
+const MAX_RESPONSE_BYTES = 60 * 2 ** 20;
+
 function encode(requestId: number, type: Response, body: ClientResponseT['response']): Uint8Array {
   builder.clear();
   builder.finish(new ClientResponseT(requestId, type, body).pack(builder));
@@ -97,7 +100,14 @@ export class ClientService {
     }
     try {
       const [type, body] = await this.dispatch(req);
-      const reply = encode(req.requestId, type, body);
+      let reply = encode(req.requestId, type, body);
+      if (reply.length > MAX_RESPONSE_BYTES) {
+        reply = encode(
+          req.requestId,
+          Response.ErrorResponse,
+          new ErrorResponseT(`The answer would be ${Math.ceil(reply.length / 2 ** 20)} MiB; ask for fewer tasks or jobs`),
+        );
+      }
       if (req.requestType === Request.ServerStopRequest) setImmediate(() => this.facts.stop());
       return reply;
     } catch (e) {
@@ -388,14 +398,15 @@ export class ClientService {
         const state = taskStateName(table.state(row));
         if (states.size > 0 && !states.has(state)) return;
         const worker = table.worker(row);
-        const w = worker ? this.cp.workers.get(worker) : undefined;
         const t = new TaskInfoT();
         t.jobId = job.id;
         t.taskId = taskId;
         t.state = state;
-        t.workers = worker ? [worker] : [];
-        t.hostnames = w ? [w.reg.hostname] : [];
         t.instance = table.instance(row);
+        // A multi-node task runs on all the workers of its placement.
+        const members = worker ? this.cp.multiNodeWorkers.get(row) : undefined;
+        t.workers = members && members[0] === t.instance ? members.slice(1) : worker ? [worker] : [];
+        t.hostnames = t.workers.map((id) => this.cp.workers.get(id)?.reg.hostname ?? '');
         t.crashCount = table.crashCount(row);
         t.startTime = table.startTime(row);
         t.endTime = table.endTime(row);

@@ -43,6 +43,8 @@ export class ControlPlane {
   private lastWorkerId = 0;
   /** Error texts of failed tasks by row (kept until the job is forgotten). */
   readonly taskErrors = new Map<number, string>();
+  /** Multi-node tasks by row: [instance, ...all worker ids] of their latest placement (kept until forgotten). */
+  readonly multiNodeWorkers = new Map<number, number[]>();
   /** Worker count waiters: `hq worker wait N`. */
   private workerWaiters: Array<{ count: number; resolve: () => void }> = [];
   private stopped = false;
@@ -156,7 +158,12 @@ export class ControlPlane {
   /** Drops an ended job from memory; its rows stay in the table (ids stay unique). */
   forget(job: Job): boolean {
     if (!job.isDone) return false;
-    for (const s of job.segments) for (let i = 0; i < s.count; i++) this.taskErrors.delete(s.startRow + i);
+    for (const s of job.segments) {
+      for (let i = 0; i < s.count; i++) {
+        this.taskErrors.delete(s.startRow + i);
+        this.multiNodeWorkers.delete(s.startRow + i);
+      }
+    }
     this.jobs.delete(job.id);
     for (const io of this.opts.io) void io.forgetJob(job.id);
     return true;
@@ -274,6 +281,12 @@ export class ControlPlane {
     const touched = new Set<Job>();
     const now = Date.now();
     ring.drain((kind, data, offset, words) => {
+      if (kind === SchedulerToMain.MultiNode) {
+        const row = data[offset]! >>> 0;
+        const members = Array.from(data.subarray(offset + 1, offset + words), (x) => x >>> 0);
+        this.multiNodeWorkers.set(row, members);
+        return;
+      }
       if (kind !== SchedulerToMain.Events) return;
       const end = offset + words;
       for (let i = offset; i < end; i += EVENT_WORDS) {

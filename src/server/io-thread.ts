@@ -85,7 +85,15 @@ function newConnection(role: 'client' | 'worker'): Connection {
 
 function send(conn: Connection, plain: Uint8Array): void {
   if (!conn.open || !conn.ws || !conn.cipher) return;
-  conn.ws.send(conn.cipher.seal(plain), true);
+  let frame: Uint8Array;
+  try {
+    frame = conn.cipher.seal(plain);
+  } catch (e) {
+    // Too large for one frame: that connection cannot be served, the server goes on.
+    drop(conn, (e as Error).message);
+    return;
+  }
+  conn.ws.send(frame, true);
 }
 
 function drop(conn: Connection, reason: string): void {

@@ -28,6 +28,8 @@ export const ASSIGN_WORDS = 5;
 export const SchedulerToMain = {
   /** (kind, row, worker, reason) per event, see TaskEvent. */
   Events: 1,
+  /** A multi-node task was placed: row, instance, then all its worker ids (the first is the table's). */
+  MultiNode: 2,
 } as const;
 
 export const EVENT_WORDS = 4;

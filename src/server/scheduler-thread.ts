@@ -23,30 +23,49 @@ const ownBell = Doorbell.attach(init.ownBell);
 
 const workerIo = new Map<number, number>();
 
-/** Records waiting for room in a full ring: [ring index (-1 = main), kind, words]. */
-const pending: Array<[number, number, Uint32Array]> = [];
+/**
+ * Records waiting for room in a full ring, one queue per ring (index 0 = the
+ * control plane, i + 1 = I/O thread i), so that a slow consumer holds back
+ * only its own records.
+ */
+const pending: Array<Array<[number, Uint32Array]>> = Array.from({ length: toIo.length + 1 }, () => []);
+let pendingCount = 0;
 const touchedIo = new Set<number>();
+/** Something went to the control plane's ring since it was last rung. */
+let mainPushed = false;
 const MAX_RECORD_TASKS = 8192;
 
+function ringOf(target: number): RingBuffer {
+  return target < 0 ? toMain : toIo[target]!;
+}
+
+function pushed(target: number): void {
+  if (target >= 0) touchedIo.add(target);
+  else mainPushed = true;
+}
+
 function pushRecord(target: number, kind: number, words: Uint32Array): void {
-  if (pending.length === 0) {
-    const ring = target < 0 ? toMain : toIo[target]!;
-    if (ring.tryPush(kind, words)) {
-      if (target >= 0) touchedIo.add(target);
-      return;
-    }
+  const queue = pending[target + 1]!;
+  if (queue.length === 0 && ringOf(target).tryPush(kind, words)) {
+    pushed(target);
+    return;
   }
-  pending.push([target, kind, words]);
+  queue.push([kind, words]);
+  pendingCount++;
 }
 
 function flushPending(): void {
-  while (pending.length > 0) {
-    const [target, kind, words] = pending[0]!;
-    const ring = target < 0 ? toMain : toIo[target]!;
-    if (!ring.tryPush(kind, words)) break;
-    if (target >= 0) touchedIo.add(target);
-    pending.shift();
-  }
+  if (pendingCount === 0) return;
+  pending.forEach((queue, i) => {
+    const target = i - 1;
+    while (queue.length > 0) {
+      const [kind, words] = queue[0]!;
+      if (!ringOf(target).tryPush(kind, words)) break;
+      pushed(target);
+      queue.shift();
+      pendingCount--;
+    }
+  });
 }
 
 // Task events are gathered for a whole scheduling round and sent as one record.
@@ -100,6 +119,11 @@ const sink: SchedulerSink = {
     words.set([workerIds[0]!, row, table.instance(row), table.job(row), table.taskId(row), table.variant(row)]);
     words.set(workerIds, 6);
     pushRecord(io, SchedulerToIo.AssignMultiNode, words);
+    // The task table holds one worker per task: the control plane learns all of them here.
+    const members = new Uint32Array(2 + workerIds.length);
+    members.set([row, table.instance(row)]);
+    members.set(workerIds, 2);
+    pushRecord(-1, SchedulerToMain.MultiNode, members);
   },
   cancel(workerId, rows, count) {
     const io = workerIo.get(workerId);
@@ -154,12 +178,14 @@ function drainIo(): void {
 function round(): void {
   drainIo();
   scheduler.schedule(Date.now());
-  const hadEvents = eventCount > 0;
   flushEvents();
   flushPending();
   for (const io of touchedIo) ioBells[io]!.ring();
   touchedIo.clear();
-  if (hadEvents) mainBell.ring();
+  // Rung whenever anything reached the control plane, also records that
+  // waited for room in an earlier round.
+  if (mainPushed) mainBell.ring();
+  mainPushed = false;
 }
 
 let running = true;
@@ -169,7 +195,7 @@ async function loop(): Promise<void> {
     const seen = ownBell.value;
     round();
     // With records waiting for room, poll; otherwise sleep until rung.
-    await ownBell.waitAsync(seen, pending.length > 0 ? 1 : undefined);
+    await ownBell.waitAsync(seen, pendingCount > 0 ? 1 : undefined);
   }
 }
 

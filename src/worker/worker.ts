@@ -411,7 +411,10 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
           const r = msg.payload(new WorkerRegistered()) as WorkerRegistered;
           serverUid = r.serverUid() ?? '';
           serverIdleTimeout = r.idleTimeoutSecs();
-          registered(r.workerId());
+          // Set now, not when the registration promise resolves: assignments may
+          // arrive in the same read and start tasks (HQ_WORKER_ID) before that.
+          workerId = r.workerId();
+          registered(workerId);
           break;
         }
         case ServerPayload.StopWorker: {

@@ -77,10 +77,15 @@ function openGate(dir: string, name = 'gate'): void {
   fs.writeFileSync(path.join(dir, name), '');
 }
 
-/** A work dir whose gate opens when the test ends, whatever happened. */
+/**
+ * A work dir whose gate opens when the test ends, whatever happened (unless
+ * the cluster, stopped first, already removed it with its tasks).
+ */
 function workDir(t: TestContext, c: Cluster, name: string): string {
   const dir = c.mkdir(name);
-  t.after(() => openGate(dir));
+  t.after(() => {
+    if (fs.existsSync(dir)) openGate(dir);
+  });
   return dir;
 }
 

@@ -10,6 +10,9 @@ import { waitForJobs } from './job-wait.js';
 
 type Run = (args: GlobalArgs & Record<string, unknown>, fn: (ctx: CommandContext) => Promise<number | void>) => Promise<void>;
 
+/** Above this, `hq job info` in cli mode does not fetch every task to list the workers used. */
+const TASKS_IN_CLI_DETAIL = 100_000;
+
 const JOB_STATES = ['waiting', 'running', 'finished', 'failed', 'canceled', 'opened'];
 
 function filterStates(value: unknown): string[] {
@@ -52,8 +55,13 @@ export function jobCommands(run: Run) {
         run(args, async (ctx) => {
           const client = await ctx.connect();
           const jobs = await client.jobInfo(parseIdSelector(String(args.selector)));
-          // The details include the tasks: their workers and, in json, the task list.
-          for (const job of jobs) job.tasks = await client.tasks({ kind: 'ids', ranges: [{ start: job.id, end: job.id, step: 1 }] }, { kind: 'all' });
+          // The details include the tasks: their workers and, in json, the task list
+          // (HyperQueue's format); a table of a huge job skips the per-task part.
+          for (const job of jobs) {
+            if (ctx.mode === 'json' || job.taskCount <= TASKS_IN_CLI_DETAIL) {
+              job.tasks = await client.tasks({ kind: 'ids', ranges: [{ start: job.id, end: job.id, step: 1 }] }, { kind: 'all' });
+            }
+          }
           ctx.output.jobDetail(jobs);
         }),
       )
