@@ -24,6 +24,7 @@ import { HQ_SCRIPT, NATIVE_LAUNCHER, removeClusterDirs } from './hq-cluster.js';
 import { benchCliLatency, LIST_COMMAND, SUBMIT_COMMAND } from './cli-latency.js';
 import { benchServerCpu, serverCpuSubmitArgs, SERVER_CPU_REFERENCE_TASKS } from './server-cpu.js';
 import { runMicroBenchmarks } from './micro.js';
+import { runSchedulerBench } from './scheduler-bench.js';
 import {
   describeMachine,
   duration,
@@ -238,6 +239,11 @@ async function serverCpuSection(config: BenchConfig, report: Report): Promise<vo
   );
 }
 
+async function schedulerSection(config: BenchConfig, report: Report): Promise<void> {
+  progress('Scheduler (simulated workers)');
+  for (const r of await runSchedulerBench(config.quick)) report.row(r.name, r.value, '', 'in-process, simulated workers, no sockets');
+}
+
 async function microSection(config: BenchConfig, report: Report): Promise<void> {
   progress('Micro benchmarks');
   for (const m of await runMicroBenchmarks(config.quick)) {
@@ -319,6 +325,7 @@ async function main(): Promise<number> {
   await report.section('/bin/true via hq, output files', () => hqTrueSection(config, report, baselines, peers, 'files'));
   await report.section('CLI latency', () => cliSection(config, report));
   await report.section('Server CPU', () => serverCpuSection(config, report));
+  await report.section('Scheduler', () => schedulerSection(config, report));
   await report.section('Micro benchmarks', () => microSection(config, report));
   if (report.failures > 0) report.notes.push(`${report.failures} benchmark(s) FAILED in this run; see their rows.`);
 

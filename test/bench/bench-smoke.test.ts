@@ -35,6 +35,7 @@ const EXPECTED_ROWS = [
   'Micro: RingBuffer push+drain',
   'Micro: flatbuffers encodeAssign+decode',
   'Micro: FrameCipher seal+open',
+  'scheduler, ',
 ];
 
 function readDoc(): string | null {
