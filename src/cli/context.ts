@@ -36,3 +36,9 @@ export class CommandContext {
     this.client = null;
   }
 }
+
+/** How a command body runs: with the global context, user mistakes printed as one line. */
+export type CommandRunner = (
+  args: GlobalArgs & Record<string, unknown>,
+  body: (ctx: CommandContext) => Promise<number | void>,
+) => Promise<void>;

@@ -58,25 +58,13 @@ import type {
   TaskDetail,
   TaskStateName,
   TaskExplanation,
+  TaskTemplate,
   WorkerDetail,
   WorkerStateName,
 } from './types.js';
 
-/** Tasks of one submission that run the same way (one per `hq submit`, one per job-file task). */
-export interface TaskTemplateSpec {
-  /** Task ids; empty = the single task 0. */
-  ids: IdRange[];
-  /** --each-line / --from-json: entry of the i-th id. */
-  entries: string[];
-  program: ProgramDescription;
-  variants: ResourceVariantSpec[];
-  priority: number;
-  crashLimit: number;
-  timeLimit: number;
-  timeRequest: number;
-  taskDir: boolean;
-  pin: string;
-  /** Dependencies between task ids of the job (job files). */
+/** A template as submitted, with dependencies between task ids of the job (job files). */
+export interface TaskTemplateSpec extends TaskTemplate {
   deps: Array<{ taskId: number; deps: number[] }>;
 }
 

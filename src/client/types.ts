@@ -179,3 +179,19 @@ export interface TaskExplanation {
     resources: Array<{ name: string; amount: number; policy: string; workerTotal: number; workerFree: number; fitsNow: boolean; fitsEver: boolean }>;
   }>;
 }
+
+/** How a group of a job's tasks runs: one per `hq submit`, one per job-file task. */
+export interface TaskTemplate {
+  /** Task ids; empty = the single task 0. */
+  ids: Array<{ start: number; end: number; step: number }>;
+  /** --each-line / --from-json: entry of the i-th id. */
+  entries: string[];
+  program: ProgramDescription;
+  variants: ResourceVariantSpec[];
+  priority: number;
+  crashLimit: number;
+  timeLimit: number;
+  timeRequest: number;
+  taskDir: boolean;
+  pin: string;
+}

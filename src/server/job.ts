@@ -1,8 +1,7 @@
 // A job as the control plane keeps it: its description and counters. Its
 // tasks live in the shared task table as one contiguous row segment per
 // submission; no per-task object exists here.
-import type { JobState, ProgramDescription, ResourceVariantSpec } from '../client/types.js';
-import type { IdRange } from '../common/id-range.js';
+import type { JobState, TaskTemplate } from '../client/types.js';
 
 export interface JobSegment {
   startRow: number;
@@ -16,18 +15,7 @@ export interface JobSegment {
 }
 
 /** How a group of the job's tasks runs (one per submission, one per job-file task). */
-export interface TemplateDescription {
-  ids: IdRange[];
-  entries: string[];
-  program: ProgramDescription;
-  variants: ResourceVariantSpec[];
-  priority: number;
-  crashLimit: number;
-  timeLimit: number;
-  timeRequest: number;
-  taskDir: boolean;
-  pin: string;
-}
+export type TemplateDescription = TaskTemplate;
 
 export interface JobDescription {
   name: string;

@@ -5,10 +5,10 @@ import { formatIdRanges } from '../../common/id-range.js';
 import { catJobOutput } from './job-output.js';
 import { readJobFileSpec } from './submit-file.js';
 import { UserError } from '../../common/errors.js';
-import type { CommandContext, GlobalArgs } from '../context.js';
+import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
 import { waitForJobs } from './job-wait.js';
 
-type Run = (args: GlobalArgs & Record<string, unknown>, fn: (ctx: CommandContext) => Promise<number | void>) => Promise<void>;
+type Run = CommandRunner;
 
 /** Above this, `hq job info` in cli mode does not fetch every task to list the workers used. */
 const TASKS_IN_CLI_DETAIL = 100_000;

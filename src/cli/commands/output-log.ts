@@ -5,9 +5,9 @@ import { StreamReader, formatStreamExport, type StreamChannel } from '../../clie
 import { parseId, parseIdSelector } from '../../common/id-selector.js';
 import { expandIds } from '../../common/id-range.js';
 import { UserError } from '../../common/errors.js';
-import type { CommandContext, GlobalArgs } from '../context.js';
+import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
 
-type Run = (args: GlobalArgs & Record<string, unknown>, fn: (ctx: CommandContext) => Promise<number | void>) => Promise<void>;
+type Run = CommandRunner;
 
 function open(dir: unknown): StreamReader {
   return StreamReader.open(String(dir));

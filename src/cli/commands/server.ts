@@ -4,9 +4,9 @@ import { startServer } from '../../server/server.js';
 import { parseDuration } from '../../common/duration.js';
 import { UserError } from '../../common/errors.js';
 import { HqClient } from '../../client/client.js';
-import type { CommandContext, GlobalArgs } from '../context.js';
+import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
 
-type Run = (args: GlobalArgs & Record<string, unknown>, fn: (ctx: CommandContext) => Promise<number | void>) => Promise<void>;
+type Run = CommandRunner;
 
 function port(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;

@@ -2,9 +2,9 @@
 import type { Argv } from 'yargs';
 import { parseId, parseIdSelector } from '../../common/id-selector.js';
 import { UserError } from '../../common/errors.js';
-import type { CommandContext, GlobalArgs } from '../context.js';
+import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
 
-type Run = (args: GlobalArgs & Record<string, unknown>, fn: (ctx: CommandContext) => Promise<number | void>) => Promise<void>;
+type Run = CommandRunner;
 
 const TASK_STATES = ['waiting', 'running', 'finished', 'failed', 'canceled'];
 

@@ -9,9 +9,9 @@ import { parseResourceDescriptor } from '../../common/resource-spec.js';
 import { parseIdSelector, parseId } from '../../common/id-selector.js';
 import { UserError } from '../../common/errors.js';
 import type { WorkerResource } from '../../client/types.js';
-import type { CommandContext, GlobalArgs } from '../context.js';
+import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
 
-type Run = (args: GlobalArgs & Record<string, unknown>, fn: (ctx: CommandContext) => Promise<number | void>) => Promise<void>;
+type Run = CommandRunner;
 
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
