@@ -58,6 +58,26 @@ export class RowDeque {
     return -1;
   }
 
+  /** Puts `row` at position i from the front (0 ..= length), moving the shorter side. */
+  insertAt(i: number, row: number): void {
+    if (i < 0 || i > this.size) throw new RangeError(`deque index ${i} out of range`);
+    if (i === this.size) {
+      this.pushBack(row);
+      return;
+    }
+    if (this.size === this.rows.length) this.grow();
+    const rows = this.rows;
+    const mask = this.mask;
+    if (i < this.size / 2) {
+      this.head = (this.head - 1) & mask;
+      for (let j = 0; j < i; j++) rows[(this.head + j) & mask] = rows[(this.head + j + 1) & mask];
+    } else {
+      for (let j = this.size; j > i; j--) rows[(this.head + j) & mask] = rows[(this.head + j - 1) & mask];
+    }
+    rows[(this.head + i) & mask] = row;
+    this.size++;
+  }
+
   /** Removes the i-th row from the front, keeping the order of the others. */
   removeAt(i: number): void {
     if (i < 0 || i >= this.size) throw new RangeError(`deque index ${i} out of range`);

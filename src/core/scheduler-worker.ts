@@ -8,14 +8,15 @@ const EMPTY_RECORD = Float64Array.of(0);
 /**
  * The scheduler's model of one worker.
  *
- * The worker keeps the tasks it receives in a FIFO and starts the task at its
- * head whenever its request (the variant the scheduler chose) can be
- * allocated by its ResourceAllocator, never out of order. The scheduler
- * mirrors that rule with its own allocator over the same resources: a task
- * assigned while the queue is empty and allocated in the model holds its
- * resources from that moment (the worker starts it on arrival); any other
- * task is `queued` and takes its resources when it reaches the head and
- * fits ("promotion").
+ * The worker keeps the tasks it receives in a queue ordered by priority
+ * (higher first), then job id (lower first), then arrival, and starts the
+ * task at its head whenever its request (the variant the scheduler chose) can
+ * be allocated by its ResourceAllocator, never out of order. The scheduler
+ * mirrors that rule with its own allocator over the same resources and the
+ * same order: a task assigned while the queue is empty and allocated in the
+ * model holds its resources from that moment (the worker starts it on
+ * arrival); any other task is `queued`, at its place in that order, and takes
+ * its resources when it reaches the head and fits ("promotion").
  *
  * The model may diverge from the worker: it releases resources in the order
  * reports arrive, which decides which indices later tasks get, and a worker
@@ -33,7 +34,7 @@ export class SchedulerWorker {
   /** How many tasks may wait in `queued` beyond what runs. */
   readonly prefetch: number;
   readonly allocator: ResourceAllocator;
-  /** Assigned tasks without resources yet, in the order they were sent. */
+  /** Assigned tasks without resources yet, in start order (priority desc, job id asc, then as sent). */
   readonly queued = new RowDeque();
   /** Tasks holding resources: running, or about to start. Unordered. */
   readonly held = new RowList();
@@ -48,7 +49,7 @@ export class SchedulerWorker {
   multiNodeRow = -1;
   /** Queued rows of this worker a steal request is out for. */
   beingStolen = 0;
-  /** Rows stolen on behalf of this worker and not answered yet. */
+  /** Rows stolen on behalf of this worker and not answered yet (its own, when it gave way to higher priority). */
   incomingSteals = 0;
   /** Kept free for a blocked task for the rest of the current schedule() call. */
   closed = false;

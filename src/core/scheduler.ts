@@ -14,7 +14,11 @@ export { FailReason, TaskEvent, type SchedulerSink } from './scheduler-events.js
 export type { ExplainEntry, ExplainResult, ExplainVariant } from './explain.js';
 
 export interface JobSchedulingOptions {
-  /** Higher runs first. */
+  /**
+   * Priority of the job's first tasks; higher runs first. The scheduler goes
+   * by each row's own priority in the task table (job files may give tasks
+   * different ones), which normally agrees.
+   */
   priority: number;
   /** Resource request id of the job's tasks (rows may carry other requests; each gets its own group). */
   request: number;
@@ -52,7 +56,12 @@ const MAX_PRIORITY = 0x7fff_ffff;
  *     can start now, each with the first variant that fits; they hold those
  *     resources until they end;
  *  2. then on every worker some variant fits when idle, up to `prefetch`
- *     tasks queued behind the running ones (no resources held yet);
+ *     tasks queued behind the running ones (no resources held yet). A queue
+ *     is kept in the same order as the groups (see SchedulerWorker), so the
+ *     tasks go ahead of queued tasks of lower priority (or of later jobs);
+ *     those do not count against the prefetch, and when the queue holds more
+ *     than `prefetch` tasks, the ones at its back are asked back (a steal by
+ *     the worker itself) and wait again;
  *  3. if tasks of the group are still left and a worker that could take them
  *     (but not now) has nothing queued, it is kept free of later groups for
  *     this round, so smaller tasks do not starve a big one;
@@ -169,6 +178,17 @@ export class Scheduler {
     return { assigned: worker.assigned, running: worker.running };
   }
 
+  /** Rows queued on a worker (assigned, no resources held yet), in the order it will start them. */
+  workerQueue(workerId: number): number[] {
+    const queued = this.workerOf(workerId).queued;
+    return Array.from({ length: queued.length }, (_, i) => queued.at(i));
+  }
+
+  /** Queued tasks of a worker that a steal asked back and that are not answered yet. */
+  workerReturning(workerId: number): number {
+    return this.workerOf(workerId).beingStolen;
+  }
+
   // ------------------------------------------------------------------- jobs
 
   addJob(jobId: number, opts: JobSchedulingOptions): void {
@@ -182,8 +202,8 @@ export class Scheduler {
     if (!Number.isFinite(timeRequestMs) || timeRequestMs < 0) throw new UserError(`invalid time request ${timeRequestMs} ms`);
     const nodes = this.requests.nodes(opts.request); // the request must exist
     this.growRequestCounts();
-    const job = new SchedulerJob(jobId, opts.priority, opts.crashLimit, timeRequestMs);
-    job.group(opts.request, this.nextGroupSeq, nodes);
+    const job = new SchedulerJob(jobId, opts.crashLimit, timeRequestMs);
+    job.group(opts.request, opts.priority, this.nextGroupSeq, nodes);
     this.jobs.set(jobId, job);
   }
 
@@ -353,7 +373,8 @@ export class Scheduler {
     for (let k = 0; k < workers.length; k++) {
       const worker = workers[(first + k) % workers.length];
       worker.closed = false;
-      if (worker.canAccept) open.push(worker);
+      // A full queue may still give way to tasks of a higher priority.
+      if (worker.canAccept || worker.queued.length > worker.beingStolen) open.push(worker);
     }
     const ready = this.ready;
     let kept = 0;
@@ -405,25 +426,37 @@ export class Scheduler {
       }
       if (group.waiting === 0) break;
     }
-    // 2. Prefetch: queue behind running tasks on workers some variant fits.
+    // 2. Prefetch: queue behind running tasks on workers some variant fits,
+    //    ahead of queued tasks that sort after this group's.
     if (group.waiting > 0) {
       for (const worker of open) {
-        let room = Math.min(worker.prefetch - worker.queued.length, group.waiting);
-        if (room <= 0 || worker.closed || !worker.livesFor(group.timeRequestMs, nowMs)) continue;
+        if (worker.closed || !worker.livesFor(group.timeRequestMs, nowMs)) continue;
+        if (worker.queued.length >= worker.prefetch && !this.mayGiveWay(worker, group)) continue;
+        const after = this.queuedAfter(worker, group);
+        const yielding = after > 0 ? this.unstolenAtBack(worker, after) : 0;
+        let room = Math.min(worker.prefetch - worker.queued.length + yielding, group.waiting);
+        if (room <= 0) continue;
         const variant = worker.firstFittingVariant(group.request, variants);
         if (variant < 0) continue;
+        let at = worker.queued.length - after;
+        const planned = room;
         for (; room > 0; room--) {
           const row = group.take(table);
           if (row < 0) break;
-          worker.queued.pushBack(row);
+          if (after === 0) worker.queued.pushBack(row); // the usual case, kept cheap
+          else worker.queued.insertAt(at++, row);
           this.queuedPerRequest[group.request]++;
           this.assign(worker, row, variant, sink);
         }
+        // A new head that fits starts on arrival; the model learns it from the
+        // start report (promoteOutOfTurn): promoting it here could double-book
+        // if the worker started the old head meanwhile.
+        if (after > 0 && room < planned) this.giveWay(worker, group, sink);
         this.queueStamp++;
         if (group.waiting === 0) break;
       }
     }
-    this.compactOpen();
+    this.compactOpen(group);
     // 3. Keep one worker that could take the next task (but not now) free of later groups.
     if (group.waiting > 0 && open.length > 0) {
       let best: SchedulerWorker | null = null;
@@ -440,7 +473,7 @@ export class Scheduler {
       }
       if (best !== null) {
         best.closed = true;
-        this.compactOpen();
+        this.compactOpen(group);
       }
     }
   }
@@ -472,7 +505,7 @@ export class Scheduler {
       sink.event(TaskEvent.Assigned, row, head.id, FailReason.None);
       sink.assignMultiNode(row, ids);
     }
-    this.compactOpen();
+    this.compactOpen(group);
   }
 
   /** `nodes` idle open workers of the first group that has that many (in worker order), or null. */
@@ -517,11 +550,83 @@ export class Scheduler {
     for (let i = 0; i < nodes; i++) chosen[i].closed = true;
   }
 
-  private compactOpen(): void {
+  /**
+   * Drops from `open` the workers that can take no task of `group` or of a
+   * later group: closed ones, and full ones whose queue has nothing that
+   * sorts after `group` and could give way.
+   */
+  private compactOpen(group: TaskGroup): void {
     const open = this.open;
     let kept = 0;
-    for (const worker of open) if (worker.canAccept && !worker.closed) open[kept++] = worker;
+    for (const worker of open) {
+      if (worker.closed) continue;
+      if (worker.canAccept || this.mayGiveWay(worker, group)) open[kept++] = worker;
+    }
     open.length = kept;
+  }
+
+  /** Whether a worker's queue has tasks, not being stolen, that would give way to `group`'s. */
+  private mayGiveWay(worker: SchedulerWorker, group: TaskGroup): boolean {
+    const queued = worker.queued;
+    if (queued.length <= worker.beingStolen) return false;
+    for (let i = queued.length - 1; i >= 0; i--) {
+      const row = queued.at(i);
+      if (!this.sortsAfter(row, group)) return false;
+      if (this.stealThief[row] === 0) return true;
+    }
+    return false;
+  }
+
+  /**
+   * How many rows at the back of a worker's queue sort after the tasks of
+   * `group`: of lower priority, or of equal priority and a later job.
+   */
+  private queuedAfter(worker: SchedulerWorker, group: TaskGroup): number {
+    const queued = worker.queued;
+    let after = 0;
+    while (after < queued.length && this.sortsAfter(queued.at(queued.length - 1 - after), group)) after++;
+    return after;
+  }
+
+  /** Rows among the last `count` of a worker's queue that are not being stolen. */
+  private unstolenAtBack(worker: SchedulerWorker, count: number): number {
+    const queued = worker.queued;
+    let unstolen = 0;
+    for (let i = queued.length - count; i < queued.length; i++) if (this.stealThief[queued.at(i)] === 0) unstolen++;
+    return unstolen;
+  }
+
+  /** Queue order (see queueOrder): whether a queued row belongs behind the tasks of `group`. */
+  private sortsAfter(row: number, group: TaskGroup): boolean {
+    const priority = this.table.priority(row);
+    return priority < group.priority || (priority === group.priority && this.table.job(row) > group.jobId);
+  }
+
+  /**
+   * Tasks of `group` went ahead of queued ones: if the worker now has more
+   * than `prefetch` queued tasks that are not being stolen, the excess at the
+   * back (all sorting after `group`) is asked back. The worker steals for
+   * itself; the answer comes through stealResult() like any other.
+   */
+  private giveWay(worker: SchedulerWorker, group: TaskGroup, sink: SchedulerSink): void {
+    const excess = worker.queued.length - worker.beingStolen - worker.prefetch;
+    if (excess <= 0) return;
+    let taken = 0;
+    for (let i = worker.queued.length - 1; i >= 0 && taken < excess; i--) {
+      const row = worker.queued.at(i);
+      if (this.stealThief[row] !== 0) continue;
+      if (!this.sortsAfter(row, group)) break;
+      worker.stealBatch.push(row);
+      this.stealThief[row] = worker.id;
+      taken++;
+    }
+    if (taken === 0) return;
+    // In queue order, so that they wait again in that order (the answer keeps it).
+    worker.stealBatch.rows.subarray(0, taken).reverse();
+    sink.steal(worker.id, worker.stealBatch.rows, taken);
+    worker.stealBatch.clear();
+    worker.beingStolen += taken;
+    worker.incomingSteals += taken;
   }
 
   private assign(worker: SchedulerWorker, row: number, variant: number, sink: SchedulerSink): void {
@@ -698,9 +803,12 @@ export class Scheduler {
   }
 
   /**
-   * The worker started a task the model still had queued (reports raced):
-   * trust the worker. If the model has no room for it, it holds nothing in
-   * the model; the worker's own allocator still keeps it from over-committing.
+   * The worker started a task the model still had queued (reports raced, or
+   * tasks the model put ahead of it had not reached the worker yet): trust
+   * the worker. Tasks the model promoted but the worker has not started give
+   * their resources back and queue again, until the started task fits; if it
+   * still does not, it holds nothing in the model (the worker's own allocator
+   * keeps it from over-committing).
    */
   private promoteOutOfTurn(worker: SchedulerWorker, row: number): void {
     const at = worker.queued.indexOf(row);
@@ -709,8 +817,56 @@ export class Scheduler {
       this.queuedPerRequest[this.table.request(row)]--;
     }
     const plan = this.requests.variants(this.table.request(row))[this.table.variant(row)].plan;
-    const length = worker.allocator.allocatePlan(plan);
+    let length = worker.allocator.allocatePlan(plan);
+    let demoted = false;
+    // Promoted, unstarted tasks (besides this one) exist when `assigned` counts more than the queue.
+    while (length < 0 && worker.assigned - 1 > worker.queued.length && this.demote(worker)) {
+      demoted = true;
+      length = worker.allocator.allocatePlan(plan);
+    }
     this.heldSlot[row] = worker.hold(row, Math.max(length, 0));
+    if (demoted) this.promote(worker);
+  }
+
+  /**
+   * Puts the last (in queue order) of the worker's promoted, not yet started
+   * tasks back in its queue, ahead of the tasks it came before; false when
+   * there is none.
+   */
+  private demote(worker: SchedulerWorker): boolean {
+    const table = this.table;
+    let slot = -1;
+    for (let i = 0; i < worker.held.length; i++) {
+      const row = worker.held.at(i);
+      if (table.state(row) !== TaskState.Assigned) continue;
+      if (slot < 0) slot = i;
+      const order = this.queueOrder(row, worker.held.at(slot));
+      if (order > 0 || (order === 0 && row > worker.held.at(slot))) slot = i;
+    }
+    if (slot < 0) return false;
+    const row = worker.held.at(slot);
+    const moved = worker.release(slot);
+    if (moved >= 0) this.heldSlot[moved] = slot;
+    this.heldSlot[row] = -1;
+    const queued = worker.queued;
+    // It was promoted from the head: it came before every queued task of its priority and job.
+    let at = 0;
+    while (at < queued.length && this.queueOrder(queued.at(at), row) < 0) at++;
+    queued.insertAt(at, row);
+    this.queuedPerRequest[table.request(row)]++;
+    return true;
+  }
+
+  /**
+   * Queue order (see SchedulerWorker) of two rows by priority and job:
+   * negative when `a` starts first, positive when `b` does, 0 when arrival decides.
+   */
+  private queueOrder(a: number, b: number): number {
+    const table = this.table;
+    const pa = table.priority(a);
+    const pb = table.priority(b);
+    if (pa !== pb) return pa > pb ? -1 : 1;
+    return table.job(a) - table.job(b);
   }
 
   private taskEnded(row: number, instance: number, nowMs: number, state: TaskState, event: TaskEvent): boolean {
@@ -815,7 +971,7 @@ export class Scheduler {
         this.blocked--;
         this.deps.setPending(row, 0);
       } else {
-        job.group(table.request(row), this.nextGroupSeq, this.requests.nodes(table.request(row))).dropWaiting();
+        this.groupOf(job, row).dropWaiting();
         this.waiting--;
       }
       this.cancelWaiting(row, nowMs, FailReason.None);
@@ -859,16 +1015,24 @@ export class Scheduler {
     const table = this.table;
     let runStart = start;
     let request = table.request(start);
+    let priority = table.priority(start);
     for (let row = start + 1; row <= end; row++) {
-      const next = row < end ? table.request(row) : -1;
-      if (next === request) continue;
-      const group = job.group(request, this.nextGroupSeq, this.requests.nodes(request));
+      if (row < end && table.request(row) === request && table.priority(row) === priority) continue;
+      const group = job.group(request, priority, this.nextGroupSeq, this.requests.nodes(request));
       group.addFresh(runStart, row);
       this.markReady(group);
+      if (row === end) break;
       runStart = row;
-      request = next;
+      request = table.request(row);
+      priority = table.priority(row);
     }
     this.waiting += end - start;
+  }
+
+  /** The group a row of `job` waits in: by its request and its priority. */
+  private groupOf(job: SchedulerJob, row: number): TaskGroup {
+    const request = this.table.request(row);
+    return job.group(request, this.table.priority(row), this.nextGroupSeq, this.requests.nodes(request));
   }
 
   /** A row taken off a worker waits again, ahead of its group's other rows. */
@@ -877,7 +1041,7 @@ export class Scheduler {
     table.setState(row, TaskState.Waiting);
     table.setWorker(row, 0);
     table.setStartTime(row, 0);
-    const group = job.group(table.request(row), this.nextGroupSeq, this.requests.nodes(table.request(row)));
+    const group = this.groupOf(job, row);
     group.addReturned(row);
     this.waiting++;
     this.markReady(group);

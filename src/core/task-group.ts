@@ -4,8 +4,8 @@ import { TaskState } from './task-state.js';
 import type { TaskTable } from './task-table.js';
 
 /**
- * The waiting tasks of one job that share one resource request: the unit the
- * scheduler places. Rows returned from a lost worker (or a steal) come first,
+ * The waiting tasks of one job that share one resource request and one
+ * priority: the unit the scheduler places. Rows returned from a lost worker (or a steal) come first,
  * then ready rows in the order they became ready: submitted rows without
  * dependencies in row order, then rows whose dependencies finished. Rows
  * canceled while waiting stay in the queues and are skipped when reached

@@ -21,6 +21,7 @@ export function jobDefinitionBytes(jobId: number, desc: JobDescription, template
             t.timeLimit,
             t.taskDir,
             t.pin,
+            t.priority,
           ),
       ),
     ),

@@ -17,6 +17,8 @@ export interface WorkerTemplate {
   timeLimit: number;
   taskDir: boolean;
   pin: string;
+  /** Higher starts first among queued tasks (see TaskQueue). */
+  priority: number;
   /** Task id -> position among the template's ids (built on first need, for entries). */
   positions: Map<number, number> | null;
 }
@@ -50,6 +52,7 @@ export class JobCatalog {
         timeLimit: t.timeLimitSecs,
         taskDir: t.taskDir,
         pin: str(t.pin),
+        priority: t.priority,
         positions: null,
       });
     }

@@ -150,7 +150,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   // ---- running tasks ----
   let lastBusy = Date.now();
 
-  /** Starts queued tasks strictly in arrival order while the head fits (the scheduler assumes this order). */
+  /** Starts queued tasks strictly in queue order (see TaskQueue) while the head fits: the scheduler assumes this order. */
   const tryStart = () => {
     if (ending) return;
     queue.forEachStartable((row, instance, job, task, variant) => {
@@ -267,6 +267,13 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
     for (const p of entry.cleanup) fs.rmSync(p, { recursive: true, force: true });
   };
 
+  /** A task's priority, from its template (0 for a job the worker does not know; it fails on start). */
+  const priorityOf = (job: number, task: number): number => {
+    const info = catalog.get(job);
+    const template = info && catalog.template(info, task);
+    return template ? template.priority : 0;
+  };
+
   const onAssign = (words: Uint32Array) => {
     const count = words.length / ASSIGNMENT_WORDS;
     if (opts.zeroWork) {
@@ -279,7 +286,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
       lastBusy = Date.now();
       return;
     }
-    queue.push(words);
+    queue.push(words, priorityOf);
     tryStart();
   };
 

@@ -37,3 +37,19 @@ test('removeAt keeps order from either side, also across the wrap point', () => 
   assert.deepEqual(contents(deque), [6, 7, 8, 9]);
   assert.throws(() => deque.removeAt(4), RangeError);
 });
+
+test('insertAt keeps order from either side, across the wrap point and while growing', () => {
+  const deque = new RowDeque(4);
+  const model: number[] = [];
+  let next = 0;
+  // Positions cycle through front, middle, back and near-back; pops at the front move the head around the ring.
+  for (let step = 0; step < 200; step++) {
+    const at = [0, model.length >> 1, model.length, Math.max(0, model.length - 1)][step % 4];
+    deque.insertAt(at, next);
+    model.splice(at, 0, next++);
+    if (step % 3 === 0) assert.equal(deque.popFront(), model.shift());
+    assert.deepEqual(contents(deque), model);
+  }
+  assert.throws(() => deque.insertAt(-1, 1), RangeError);
+  assert.throws(() => deque.insertAt(deque.length + 1, 1), RangeError);
+});

@@ -124,7 +124,7 @@ class Simulation {
   ): void {
     const id = this.nextWorker++;
     this.h.workerWith(id, { cpus, cpuGroups, gpus, prefetch, group, endTimeMs });
-    this.workers.set(id, new SimWorker(id, SchedulerHarness.resources(cpus, gpus, cpuGroups), this.h.registry, this.variantsOf));
+    this.workers.set(id, new SimWorker(id, SchedulerHarness.resources(cpus, gpus, cpuGroups), this.h.registry, this.variantsOf, this.h.table));
     this.prefetchOf.set(id, prefetch);
     this.cpusOf.set(id, cpus);
     this.groupOf.set(id, group);
@@ -228,12 +228,16 @@ class Simulation {
     this.checkBounds();
   }
 
-  /** A worker never holds more than it can run at once plus its prefetch. */
+  /**
+   * A worker never holds more than it can run at once plus its prefetch,
+   * besides queued tasks asked back (when higher-priority tasks went ahead).
+   */
   checkBounds(): void {
     for (const worker of this.workers.values()) {
       const load = this.h.scheduler.workerLoad(worker.id);
+      const returning = this.h.scheduler.workerReturning(worker.id);
       const parallel = Math.floor(this.cpusOf.get(worker.id)! / MIN_CPUS);
-      assert.ok(load.assigned + load.running <= parallel + this.prefetchOf.get(worker.id)!, `worker ${worker.id} holds too much`);
+      assert.ok(load.assigned + load.running - returning <= parallel + this.prefetchOf.get(worker.id)!, `worker ${worker.id} holds too much`);
     }
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ResourceAllocator, type Allocation, type WorkerResourceDescriptor } from '../../src/core/allocator.js';
 import type { RequestVariant, ResourceRegistry } from '../../src/core/resources.js';
+import type { TaskTable } from '../../src/core/task-table.js';
 import type { Prng } from './prng.js';
 
 export type ToWorker =
@@ -17,13 +18,16 @@ interface Queued {
   row: number;
   instance: number;
   request: RequestVariant;
+  priority: number;
+  job: number;
 }
 
 /**
- * A worker without processes: it queues the tasks it receives in arrival
- * order, starts the head whenever its own ResourceAllocator can allocate the
- * variant the scheduler chose, answers steals, and reports through an outbox.
- * Every allocation is checked against the worker's capacity.
+ * A worker without processes: it queues the tasks it receives by priority
+ * (higher first), job id (lower first), then arrival, starts the head
+ * whenever its own ResourceAllocator can allocate the variant the scheduler
+ * chose, answers steals, and reports through an outbox. Every allocation is
+ * checked against the worker's capacity.
  */
 export class SimWorker {
   readonly id: number;
@@ -35,11 +39,19 @@ export class SimWorker {
   /** Running row -> instance and allocation. */
   readonly running = new Map<number, { instance: number; allocation: Allocation }>();
   private readonly variantsOf: (row: number) => readonly RequestVariant[];
+  private readonly table: TaskTable;
 
-  constructor(id: number, resources: WorkerResourceDescriptor[], registry: ResourceRegistry, variantsOf: (row: number) => readonly RequestVariant[]) {
+  constructor(
+    id: number,
+    resources: WorkerResourceDescriptor[],
+    registry: ResourceRegistry,
+    variantsOf: (row: number) => readonly RequestVariant[],
+    table: TaskTable,
+  ) {
     this.id = id;
     this.allocator = new ResourceAllocator(resources, { registry });
     this.variantsOf = variantsOf;
+    this.table = table;
   }
 
   /** Handles the oldest message from the scheduler. */
@@ -50,10 +62,10 @@ export class SimWorker {
       message.rows.forEach((row, i) => {
         const request = this.variantsOf(row)[message.variants[i]];
         assert.ok(this.allocator.canEverAllocate(request), `worker ${this.id} got row ${row} that can never run here`);
-        this.fifo.push({ row, instance: message.instances[i], request });
+        this.enqueue(row, message.instances[i], request);
       });
     } else if (message.type === 'assignMultiNode') {
-      this.fifo.push({ row: message.row, instance: message.instance, request: this.variantsOf(message.row)[0] });
+      this.enqueue(message.row, message.instance, this.variantsOf(message.row)[0]);
     } else if (message.type === 'cancel') {
       for (const row of message.rows) {
         const at = this.fifo.findIndex((q) => q.row === row);
@@ -95,6 +107,15 @@ export class SimWorker {
 
   get isIdle(): boolean {
     return this.fifo.length === 0 && this.running.size === 0 && this.inbox.length === 0;
+  }
+
+  /** Behind every queued task of higher or equal priority and job order. */
+  private enqueue(row: number, instance: number, request: RequestVariant): void {
+    const priority = this.table.priority(row);
+    const job = this.table.job(row);
+    let at = this.fifo.length;
+    while (at > 0 && (this.fifo[at - 1].priority < priority || (this.fifo[at - 1].priority === priority && this.fifo[at - 1].job > job))) at--;
+    this.fifo.splice(at, 0, { row, instance, request, priority, job });
   }
 
   private startHeads(): void {

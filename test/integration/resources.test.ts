@@ -328,12 +328,7 @@ test('a multi-node task takes two whole workers of one group; other tasks run el
 });
 
 test(
-  'a job of higher priority starts before an earlier one of lower priority',
-  {
-    todo:
-      'the scheduler queues the earlier job on the busy worker (prefetch) and the worker starts its queue ' +
-      'in arrival order, so the later job of higher priority waits behind it',
-  },
+  'a job of higher priority starts before an earlier one of lower priority queued on the busy worker',
   async (t) => {
     const c = await cluster(t, { workers: [{ cpus: 1 }] });
     const dir = workDir(t, c, 'priority');
@@ -342,6 +337,10 @@ test(
     const record = ['--', 'bash', '-c', 'echo "$HQ_JOB_ID" >> order'];
     const low = await submit(c, dir, ['--array', '1-2', ...record]);
     const high = await submit(c, dir, ['--priority', '10', '--array', '1-2', ...record]);
+    // Both jobs sit on the busy worker (queued, not started) before it frees up.
+    for (const job of [low, high]) {
+      await eventually(async () => ((await tasksOf(c, job)).every((task) => task.workers.length > 0) ? true : undefined), `job ${job} queued`);
+    }
     openGate(dir);
     await waitOk(c, `${blocker},${low},${high}`);
     const order = lines(fs.readFileSync(path.join(dir, 'order'), 'utf8'));

@@ -2551,8 +2551,13 @@ pin(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+priority():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
+}
+
 static startTaskTemplate(builder:flatbuffers.Builder) {
-  builder.startObject(7);
+  builder.startObject(8);
 }
 
 static addIds(builder:flatbuffers.Builder, idsOffset:flatbuffers.Offset) {
@@ -2611,6 +2616,10 @@ static addPin(builder:flatbuffers.Builder, pinOffset:flatbuffers.Offset) {
   builder.addFieldOffset(6, pinOffset, 0);
 }
 
+static addPriority(builder:flatbuffers.Builder, priority:number) {
+  builder.addFieldInt32(7, priority, 0);
+}
+
 static endTaskTemplate(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -2625,7 +2634,8 @@ unpack(): TaskTemplateT {
     this.bb!.createObjList(this.variants.bind(this), this.variantsLength()),
     this.timeLimitSecs(),
     this.taskDir(),
-    this.pin()
+    this.pin(),
+    this.priority()
   );
 }
 
@@ -2638,6 +2648,7 @@ unpackTo(_o: TaskTemplateT): void {
   _o.timeLimitSecs = this.timeLimitSecs();
   _o.taskDir = this.taskDir();
   _o.pin = this.pin();
+  _o.priority = this.priority();
 }
 }
 
@@ -2649,7 +2660,8 @@ constructor(
   public variants: (ResourceVariantT)[] = [],
   public timeLimitSecs: number = 0.0,
   public taskDir: boolean = false,
-  public pin: string|Uint8Array|null = null
+  public pin: string|Uint8Array|null = null,
+  public priority: number = 0
 ){}
 
 
@@ -2668,6 +2680,7 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   TaskTemplate.addTimeLimitSecs(builder, this.timeLimitSecs);
   TaskTemplate.addTaskDir(builder, this.taskDir);
   TaskTemplate.addPin(builder, pin);
+  TaskTemplate.addPriority(builder, this.priority);
 
   return TaskTemplate.endTaskTemplate(builder);
 }
