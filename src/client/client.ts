@@ -45,15 +45,12 @@ import {
   str,
   variantsToT,
 } from '../transport/common-codec.js';
-import type { IdRange } from '../common/id-range.js';
 import type { IdSelector } from '../common/id-selector.js';
 import { ServerConnection } from './connection.js';
 import type {
   JobDetail,
   JobState,
   JobSummary,
-  ProgramDescription,
-  ResourceVariantSpec,
   ServerDetail,
   TaskDetail,
   TaskStateName,

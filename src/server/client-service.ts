@@ -47,7 +47,6 @@ import {
   programToT,
   rangesFromT,
   rangesToT,
-  resourcesFromT,
   resourcesToT,
   str,
   variantsFromT,

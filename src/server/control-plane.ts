@@ -6,7 +6,6 @@ import { TaskTable } from '../core/task-table.js';
 import { RingBuffer } from '../core/ring-buffer.js';
 import { Doorbell } from '../core/doorbell.js';
 import { TaskEvent, FailReason } from '../core/scheduler.js';
-import { TaskState } from '../core/task-state.js';
 import { toCoreVariants } from '../common/request-variants.js';
 import type { TaskDependencies } from '../core/scheduler.js';
 import type { ExplainResult } from '../core/explain.js';
@@ -404,4 +403,3 @@ function findIdCycle(graph: Map<number, number[]>): number | null {
   return null;
 }
 
-export { TaskState };

@@ -5,7 +5,7 @@ import { formatIdRanges } from '../../common/id-range.js';
 import { catJobOutput } from './job-output.js';
 import { readJobFileSpec } from './submit-file.js';
 import { UserError } from '../../common/errors.js';
-import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
+import type { CommandRunner } from '../context.js';
 import { waitForJobs } from './job-wait.js';
 
 type Run = CommandRunner;

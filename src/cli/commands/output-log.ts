@@ -5,7 +5,7 @@ import { StreamReader, formatStreamExport, type StreamChannel } from '../../clie
 import { parseId, parseIdSelector } from '../../common/id-selector.js';
 import { expandIds } from '../../common/id-range.js';
 import { UserError } from '../../common/errors.js';
-import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
+import type { CommandRunner, GlobalArgs } from '../context.js';
 
 type Run = CommandRunner;
 

@@ -4,7 +4,7 @@ import { startServer } from '../../server/server.js';
 import { parseDuration } from '../../common/duration.js';
 import { UserError } from '../../common/errors.js';
 import { HqClient } from '../../client/client.js';
-import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
+import type { CommandRunner } from '../context.js';
 
 type Run = CommandRunner;
 

@@ -12,7 +12,7 @@ import { parseResourceRequest, ALL_RESOURCES } from '../../common/resource-spec.
 import { checkPlaceholders, DEFAULT_STDERR_TEMPLATE, DEFAULT_STDOUT_TEMPLATE, DEFAULT_CWD_TEMPLATE } from '../../common/placeholders.js';
 import type { ResourceAmount } from '../../client/types.js';
 import type { SubmitSpec } from '../../client/client.js';
-import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
+import type { CommandRunner, GlobalArgs } from '../context.js';
 import { waitForJobs } from './job-wait.js';
 
 type Run = CommandRunner;

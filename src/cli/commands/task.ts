@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { parseId, parseIdSelector } from '../../common/id-selector.js';
 import { UserError } from '../../common/errors.js';
-import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
+import type { CommandRunner } from '../context.js';
 
 type Run = CommandRunner;
 

@@ -9,7 +9,7 @@ import { parseResourceDescriptor } from '../../common/resource-spec.js';
 import { parseIdSelector, parseId } from '../../common/id-selector.js';
 import { UserError } from '../../common/errors.js';
 import type { WorkerResource } from '../../client/types.js';
-import type { CommandContext, CommandRunner, GlobalArgs } from '../context.js';
+import type { CommandRunner } from '../context.js';
 
 type Run = CommandRunner;
 
