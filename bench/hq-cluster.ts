@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { benchEnv, runChecked, runCommand, trackChild, type CommandResult } from './processes.js';
 
 const COMPILED_CLI = fileURLToPath(new URL('../src/cli/hq.js', import.meta.url));
-const BUNDLED_CLI = fileURLToPath(new URL('../bundle/hq.js', import.meta.url));
+const BUNDLED_CLI = fileURLToPath(new URL('../bundle/hq.cjs', import.meta.url));
 /**
  * The hq entry point users run: the bundle `npm run build` makes (package.json
  * "bin"), else the plain compiled CLI when only tsc has run.

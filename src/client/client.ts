@@ -27,6 +27,8 @@ import {
   TaskExplainRequestT,
   TaskExplainResponseT,
   TasksResponseT,
+  TemplateInfoT,
+  TaskInfoT,
   WorkerInfoRequestT,
   WorkerListRequestT,
   WorkersResponseT,
@@ -41,8 +43,8 @@ import {
   programToT,
   rangesFromT,
   rangesToT,
-  resourcesFromT,
   str,
+  variantsFromT,
   variantsToT,
 } from '../transport/common-codec.js';
 import type { IdSelector } from '../common/id-selector.js';
@@ -52,10 +54,12 @@ import type {
   JobState,
   JobSummary,
   ServerDetail,
+  SubmitDetail,
   TaskDetail,
   TaskStateName,
-  TaskExplanation,
+  TaskExplainResult,
   TaskTemplate,
+  TemplateDetail,
   WorkerDetail,
   WorkerStateName,
 } from './types.js';
@@ -71,14 +75,37 @@ export interface SubmitSpec {
   name: string;
   maxFails: number | null;
   submitDir: string;
+  /** Stream directory, '' = outputs go to files; may hold %{JOB_ID}, %{SUBMIT_DIR}, %{SERVER_UID}. */
   streamDir: string;
   templates: TaskTemplateSpec[];
+  /** A job file of [[task]] tables (HyperQueue's task graph); absent = an array. */
+  graph?: boolean;
+}
+
+export interface TaskQueryOptions {
+  /** Also fetch each task's template (command, resources, ...) and dependencies, as task info shows them. */
+  templates?: boolean;
 }
 
 export interface CancelResult {
   canceled: Array<{ jobId: number; canceledTasks: number; alreadyFinished: number }>;
   /** Jobs that had ended before. */
   alreadyFinished: number[];
+}
+
+export interface CloseResult {
+  closed: number[];
+  /** Jobs that were not open (any more). */
+  notOpen: number[];
+  /** Selected ids that name no job. */
+  notFound: number[];
+}
+
+export interface ForgetResult {
+  forgotten: number[];
+  /** Jobs not ended yet, or not in the asked states. */
+  kept: number[];
+  notFound: number[];
 }
 
 export interface WorkerStopResult {
@@ -102,25 +129,83 @@ function summary(j: JobInfoT): JobSummary {
   };
 }
 
+/** Internal pin names as HyperQueue's pin modes. */
+function pinMode(pin: string): string {
+  return pin === 'omp' ? 'openmp' : pin === 'taskset' ? 'taskset' : 'none';
+}
+
+function template(t: TemplateInfoT): TemplateDetail {
+  return {
+    program: programFromT(t.program),
+    variants: variantsFromT(t.variants),
+    priority: t.priority,
+    crashLimit: t.crashLimit,
+    timeLimit: t.timeLimitSecs || null,
+    timeRequest: t.timeRequestSecs,
+    taskDir: t.taskDir,
+    pinMode: pinMode(str(t.pin)),
+    streamDir: str(t.streamDir),
+  };
+}
+
+/** The job's templates grouped into its submissions. */
+function submits(j: JobInfoT): SubmitDetail[] {
+  const templates = j.templates.map(template);
+  const out: SubmitDetail[] = [];
+  let at = 0;
+  for (const s of j.submits) {
+    out.push({ graph: s.graph, templates: templates.slice(at, at + s.templateCount) });
+    at += s.templateCount;
+  }
+  return out;
+}
+
+function task(t: TaskInfoT, templates: Map<string, TemplateDetail> | null): TaskDetail {
+  const detail: TaskDetail = {
+    jobId: t.jobId,
+    taskId: t.taskId,
+    state: str(t.state) as TaskStateName,
+    workers: t.workers,
+    hostnames: t.hostnames,
+    instance: t.instance,
+    crashCount: t.crashCount,
+    startTime: t.startTime,
+    endTime: t.endTime,
+    error: str(t.error),
+    cwd: str(t.cwd),
+    stdout: str(t.stdout),
+    stderr: str(t.stderr),
+    program: { args: [], env: {}, cwd: str(t.cwd), stdout: str(t.stdout), stderr: str(t.stderr) },
+    template: t.template,
+  };
+  const tpl = templates?.get(`${t.jobId}:${t.template}`);
+  if (tpl) {
+    detail.program = tpl.program;
+    detail.variants = tpl.variants;
+    detail.timeLimit = tpl.timeLimit;
+    detail.priority = tpl.priority;
+    detail.pinMode = tpl.pinMode;
+    detail.taskDir = tpl.taskDir;
+    detail.crashLimit = tpl.crashLimit;
+    detail.streamDir = tpl.streamDir;
+    detail.dependencies = t.dependencies;
+  }
+  return detail;
+}
+
 function detail(j: JobInfoT): JobDetail {
   const maxFails = Number(j.maxFails);
   return {
     ...summary(j),
     taskIds: rangesFromT(j.taskIds),
-    program: programFromT(j.program),
-    resources: resourcesFromT(j.resources),
-    priority: j.priority,
     maxFails: maxFails < 0 ? null : maxFails,
-    crashLimit: j.crashLimit,
-    timeLimit: j.timeLimitSecs || null,
-    timeRequest: j.timeRequestSecs,
     submitDir: str(j.submitDir),
     submitTime: j.submitTime,
     startTime: j.startTime,
     endTime: j.endTime,
     failures: j.failures.map((f) => ({ taskId: f.taskId, workers: f.workers, error: str(f.error) })),
     entriesCount: j.entriesCount,
-    streamDir: str(j.streamDir),
+    submits: submits(j),
   };
 }
 
@@ -165,6 +250,7 @@ export class HqClient {
     r.maxFails = BigInt(spec.maxFails ?? -1);
     r.submitDir = spec.submitDir;
     r.streamDir = spec.streamDir;
+    r.graph = spec.graph ?? false;
     r.templates = spec.templates.map((t) => {
       const x = new SubmitTemplateT();
       x.ids = rangesToT(t.ids);
@@ -194,24 +280,23 @@ export class HqClient {
     return res.jobId;
   }
 
-  /** Returns [closed, not open] job ids. */
-  async closeJobs(sel: IdSelector): Promise<[number[], number[]]> {
+  async closeJobs(sel: IdSelector): Promise<CloseResult> {
     const res = await this.conn.request<JobForgetResponseT>(
       Request.JobCloseRequest,
       new JobCloseRequestT(selectorT(sel)),
       Response.JobForgetResponse,
     );
-    return [res.forgotten, res.ignored];
+    return { closed: res.forgotten, notOpen: res.ignored, notFound: res.notFound };
   }
 
-  /** Returns [forgotten, kept] job ids. */
-  async forgetJobs(sel: IdSelector, states: string[]): Promise<[number[], number[]]> {
+  /** Drops ended jobs (in `states`, when given) from the server. */
+  async forgetJobs(sel: IdSelector, states: string[]): Promise<ForgetResult> {
     const res = await this.conn.request<JobForgetResponseT>(
       Request.JobForgetRequest,
       new JobForgetRequestT(selectorT(sel), states),
       Response.JobForgetResponse,
     );
-    return [res.forgotten, res.ignored];
+    return { forgotten: res.forgotten, kept: res.ignored, notFound: res.notFound };
   }
 
   async listJobs(all: boolean, filter: string[] = []): Promise<JobSummary[]> {
@@ -258,31 +343,26 @@ export class HqClient {
     return res.jobs.map(summary);
   }
 
-  async tasks(jobs: IdSelector, tasks: IdSelector, states: string[] = []): Promise<TaskDetail[]> {
-    const res = await this.conn.request<TasksResponseT>(
-      Request.TaskListRequest,
-      new TaskListRequestT(selectorT(jobs), selectorT(tasks), states),
-      Response.TasksResponse,
-    );
-    return res.tasks.map((t) => ({
-      jobId: t.jobId,
-      taskId: t.taskId,
-      state: str(t.state) as TaskStateName,
-      workers: t.workers,
-      hostnames: t.hostnames,
-      instance: t.instance,
-      crashCount: t.crashCount,
-      startTime: t.startTime,
-      endTime: t.endTime,
-      error: str(t.error),
-      cwd: str(t.cwd),
-      stdout: str(t.stdout),
-      stderr: str(t.stderr),
-      program: { args: [], env: {}, cwd: str(t.cwd), stdout: str(t.stdout), stderr: str(t.stderr) },
-    }));
+  async tasks(jobs: IdSelector, tasks: IdSelector, states: string[] = [], options: TaskQueryOptions = {}): Promise<TaskDetail[]> {
+    // A long list comes in parts (each one answer frame); ask until the server says it is complete.
+    const out: TaskDetail[] = [];
+    let resumeJob = 0;
+    let resumeAt = 0;
+    do {
+      const res = await this.conn.request<TasksResponseT>(
+        Request.TaskListRequest,
+        new TaskListRequestT(selectorT(jobs), selectorT(tasks), states, options.templates ?? false, resumeJob, resumeAt),
+        Response.TasksResponse,
+      );
+      const templates = options.templates ? new Map(res.templates.map((t) => [`${t.jobId}:${t.index}`, template(t)])) : null;
+      for (const t of res.tasks) out.push(task(t, templates));
+      resumeJob = res.nextJob;
+      resumeAt = res.nextAt;
+    } while (resumeJob !== 0);
+    return out;
   }
 
-  async explainTask(jobId: number, taskId: number, workerId: number): Promise<{ state: string; workers: TaskExplanation[] }> {
+  async explainTask(jobId: number, taskId: number, workerId: number): Promise<TaskExplainResult> {
     const r = await this.conn.request<TaskExplainResponseT>(
       Request.TaskExplainRequest,
       new TaskExplainRequestT(jobId, taskId, workerId),
@@ -290,6 +370,8 @@ export class HqClient {
     );
     return {
       state: str(r.state),
+      taskDeps: r.taskDeps,
+      waitingDeps: r.waitingDeps,
       workers: r.workers.map((w) => ({
         workerId: w.workerId,
         hostname: str(w.hostname),

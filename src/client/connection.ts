@@ -1,5 +1,6 @@
 // A client's authenticated connection to the server: one request, one
 // response with the same id; several may be in flight.
+import os from 'node:os';
 import * as fb from 'flatbuffers';
 import { SecureSocket } from '../transport/secure-socket.js';
 import { keyFromHex } from '../transport/secret-key.js';
@@ -19,11 +20,24 @@ export class ServerConnection {
   static async connect(serverDir: string): Promise<ServerConnection> {
     const access = requireAccess(serverDir);
     const conn = new ServerConnection(access);
+    const key = keyFromHex(access.client.secret_key);
+    const events = {
+      message: (plain: Uint8Array) => conn.onMessage(plain),
+      close: (reason: string) => conn.onClose(reason),
+    };
+    const dial = (host: string) => SecureSocket.connect(host, access.client.port, key, 'client', events);
     try {
-      conn.socket = await SecureSocket.connect(access.client.host, access.client.port, keyFromHex(access.client.secret_key), 'client', {
-        message: (plain) => conn.onMessage(plain),
-        close: (reason) => conn.onClose(reason),
-      });
+      // The server listens on every interface: when it runs on this machine,
+      // loopback reaches it without a name lookup, which alone would cost a
+      // short command several milliseconds. A machine that only shares the
+      // hostname (containers) refuses there, and the published host is tried.
+      const local = access.hostname === os.hostname();
+      conn.socket = local
+        ? await dial('127.0.0.1').catch((e: Error) => {
+            if (e.message !== 'ECONNREFUSED') throw e;
+            return dial(access.client.host);
+          })
+        : await dial(access.client.host);
     } catch (e) {
       const reason = (e as Error).message;
       if (reason === 'ECONNREFUSED' || reason === 'ENOTFOUND' || reason === 'EHOSTUNREACH') {
@@ -79,3 +93,4 @@ export class ServerConnection {
     this.pending.clear();
   }
 }
+

@@ -6,7 +6,7 @@
 //   name = "my-job"                   # job name (default "")
 //   max_fails = 3                     # optional
 //   stream = "stream-dir"             # stream stdout/stderr into this directory
-//   data_layer = false                # enables data_deps between tasks
+//   data_layer = false                # accepted; data_deps are refused (no data layer)
 //
 //   [[task]]
 //   id = 1                            # optional: automatic ids continue after the largest id
@@ -44,13 +44,12 @@ import { countIds, parseIdRanges, type IdRange } from '../common/id-range.js';
 import { checkPlaceholders, DEFAULT_CWD_TEMPLATE, DEFAULT_STDERR_TEMPLATE, DEFAULT_STDOUT_TEMPLATE } from '../common/placeholders.js';
 import { ALL_RESOURCES, isValidResourceName, parseAllocationRequest } from '../common/resource-spec.js';
 import { FRACTIONS_PER_UNIT } from '../common/resource-amount.js';
-import type { ProgramDescription, ResourceAmount } from './types.js';
+import type { OnCloseBehavior, ProgramDescription, ResourceAmount } from './types.js';
+
+export type { OnCloseBehavior } from './types.js';
 
 /** '' = no pinning, as in SubmitSpec. */
 export type JobFilePin = '' | 'taskset' | 'omp';
-
-/** What happens to an output file when its task ends. */
-export type OnCloseBehavior = 'none' | 'rm-if-finished';
 
 /** Where one output channel of a task goes. */
 export type OutputTarget =
@@ -378,6 +377,8 @@ class JobFileReader {
         cwd: this.pathTemplate(table, 'cwd', where, 'cwd') ?? DEFAULT_CWD_TEMPLATE,
         stdout: output.stdout.kind === 'file' ? output.stdout.path : '',
         stderr: output.stderr.kind === 'file' ? output.stderr.path : '',
+        ...(output.stdout.kind === 'file' && output.stdout.onClose !== 'none' ? { stdoutOnClose: output.stdout.onClose } : {}),
+        ...(output.stderr.kind === 'file' && output.stderr.onClose !== 'none' ? { stderrOnClose: output.stderr.onClose } : {}),
       },
       output,
       stdin: this.string(table, 'stdin', where) ?? '',
@@ -565,6 +566,10 @@ export function parseJobFile(text: string, fileName: string, options: JobFileOpt
     reader.checkKeys(table, TASK_KEYS, where);
     const dataDeps = reader.dataDeps(table, where);
     if (dataDeps.length > 0 && !dataLayer) reader.fail(where, 'data_deps need data_layer = true at the top level');
+    if (dataDeps.length > 0) {
+      // Refused rather than ignored: a consumer would start without its inputs.
+      reader.fail(where, 'data_deps are not supported: this hq has no data layer (hq data put/get); use deps and files instead');
+    }
     return {
       index,
       where,

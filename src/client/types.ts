@@ -34,6 +34,9 @@ export interface ResourceVariantSpec {
   resources: ResourceAmount[];
 }
 
+/** What happens to an output file when its task ends. */
+export type OnCloseBehavior = 'none' | 'rm-if-finished';
+
 export interface ProgramDescription {
   args: string[];
   env: Record<string, string>;
@@ -43,6 +46,9 @@ export interface ProgramDescription {
   stderr: string;
   /** Given to every task on its standard input (`--stdin`). */
   stdin?: Uint8Array;
+  /** 'rm-if-finished': the file is removed once its task finished successfully (absent = 'none'). */
+  stdoutOnClose?: OnCloseBehavior;
+  stderrOnClose?: OnCloseBehavior;
 }
 
 export interface JobSummary {
@@ -63,27 +69,42 @@ export interface TaskFailure {
 export interface JobDetail extends JobSummary {
   /** Task ids of the job (as ranges: start,end inclusive,step). */
   taskIds: Array<{ start: number; end: number; step: number }>;
-  program: ProgramDescription;
-  resources: ResourceAmount[];
-  priority: number;
   maxFails: number | null;
-  crashLimit: number;
-  timeLimit: number | null;
-  timeRequest: number;
   submitDir: string;
   submitTime: number;
   startTime: number;
   endTime: number;
   failures: TaskFailure[];
   entriesCount: number;
-  /** Directory of the job's output stream ('' when outputs go to files). */
-  streamDir?: string;
+  /** The job's submissions in order: one per `hq submit` or job file. */
+  submits: SubmitDetail[];
   /** The job's tasks, when fetched with it (job info shows their workers and failures). */
   tasks?: TaskDetail[];
-  /** CPU pinning of the tasks: 'none' (default), 'openmp' or 'taskset'. */
-  pinMode?: string;
-  /** Whether each task gets its own temporary directory. */
-  taskDir?: boolean;
+}
+
+/** How a group of a job's tasks runs, as job info and task info show it. */
+export interface TemplateDetail {
+  program: ProgramDescription;
+  variants: ResourceVariantSpec[];
+  priority: number;
+  crashLimit: number;
+  /** Seconds; null = none. */
+  timeLimit: number | null;
+  /** Seconds of worker lifetime a task needs. */
+  timeRequest: number;
+  taskDir: boolean;
+  /** 'none', 'openmp' or 'taskset'. */
+  pinMode: string;
+  /** Directory the outputs are streamed into; '' when they go to files. */
+  streamDir: string;
+}
+
+/** One submission into a job. */
+export interface SubmitDetail {
+  /** A job file of `[[task]]` tables (HyperQueue's task graph); else an array. */
+  graph: boolean;
+  /** One per task for a graph, one for an array. */
+  templates: TemplateDetail[];
 }
 
 export interface TaskDetail {
@@ -102,13 +123,17 @@ export interface TaskDetail {
   stdout: string;
   stderr: string;
   program: ProgramDescription;
-  /** Submit settings of the task, shown by task info when known. */
-  resources?: ResourceAmount[];
+  /** Index of the job's template the task follows. */
+  template?: number;
+  /** Submit settings of the task, when fetched with its template (task info). */
+  variants?: ResourceVariantSpec[];
   timeLimit?: number | null;
   priority?: number;
   pinMode?: string;
   taskDir?: boolean;
   crashLimit?: number;
+  /** Where its outputs are streamed; '' or absent when they go to files. */
+  streamDir?: string;
   /** Task ids (same job) this task waits for. */
   dependencies?: number[];
 }
@@ -159,6 +184,15 @@ export interface ServerDetail {
   workerHost?: string;
 }
 
+/** `hq task explain`: the task's dependencies and, per worker, whether it can run there. */
+export interface TaskExplainResult {
+  state: string;
+  /** Dependencies of the task, and how many of them have not finished while it waits. */
+  taskDeps: number;
+  waitingDeps: number;
+  workers: TaskExplanation[];
+}
+
 /** Why a task does or does not run on one worker (`hq task explain`); amounts in resource units. */
 export interface TaskExplanation {
   workerId: number;
@@ -194,4 +228,6 @@ export interface TaskTemplate {
   timeRequest: number;
   taskDir: boolean;
   pin: string;
+  /** Dependencies between task ids of the job (job files). */
+  deps?: Array<{ taskId: number; deps: number[] }>;
 }

@@ -149,3 +149,28 @@ export function resolveTaskPaths(templates: TaskPathTemplates, values: TaskPathV
     template === null ? null : absoluteUnder(values.submitDir, fillPlaceholders(template, withCwd));
   return { cwd, stdout: output(templates.stdout), stderr: output(templates.stderr) };
 }
+
+export interface StreamDirValues {
+  /** Unknown before the server gives the job its id: `%{JOB_ID}` then stays. */
+  jobId?: number | string;
+  submitDir: string;
+  serverUid?: string;
+}
+
+/**
+ * The stream directory of a submission (`--stream`), as HyperQueue resolves
+ * it: `%{JOB_ID}`, `%{SUBMIT_DIR}` and `%{SERVER_UID}` filled as far as the
+ * values are known, then made absolute against the submit directory.
+ */
+export function resolveStreamDir(template: string, values: StreamDirValues): string {
+  return absoluteUnder(values.submitDir, fillPlaceholders(template, values));
+}
+
+/**
+ * Whether a task's output channel goes to its stream directory: as in
+ * HyperQueue, with a stream a channel is streamed unless it was given its own
+ * path (or none), which keeps the default template.
+ */
+export function isStreamedOutput(streamDir: string, pathTemplate: string, channel: 'stdout' | 'stderr'): boolean {
+  return streamDir !== '' && pathTemplate === (channel === 'stdout' ? DEFAULT_STDOUT_TEMPLATE : DEFAULT_STDERR_TEMPLATE);
+}

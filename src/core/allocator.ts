@@ -1,4 +1,6 @@
 import { UserError } from '../common/errors.js';
+import { couplingPairs } from './coupling.js';
+import { GroupSolver, MAX_COUPLED_GROUPS, OBJECTIVE_TOLERANCE } from './group-solver.js';
 import {
   PLAN_ENTRY,
   PLAN_HEADER,
@@ -25,8 +27,9 @@ export interface AllocatorOptions {
   /** Shared name <-> id map; entries given by id refer to it. A private one by default. */
   registry?: ResourceRegistry;
   /**
-   * Indexed resources whose group numbers correspond (group i of each is
-   * NUMA node i): a request for several of them prefers the same group numbers.
+   * Groups of indexed resources that belong together (`--coupling` items):
+   * `cpus[0]:gpus[0]=256` pairs (weight optional), or resource names, whose
+   * groups i are all paired with each other.
    */
   coupling?: readonly string[];
 }
@@ -90,6 +93,7 @@ interface Pool {
   /** Index -> fixed-point units in use (0 free, RESOURCE_UNIT full). */
   readonly used: Int32Array;
   totalWholeFree: number;
+  /** Whether some coupled pair names a group of this resource. */
   coupled: boolean;
 }
 
@@ -117,6 +121,14 @@ type IndexedPool = Pool;
  * most free indices is taken whole; then the smallest group that can give the
  * rest (best fit), ties to the lower group number.
  *
+ * Coupling (HyperQueue's `--coupling`) pairs groups of indexed resources,
+ * with weights. The compact and tight entries of a request whose resources a
+ * pair links (to each other, or two groups of one resource) choose their
+ * groups together (see GroupSolver): the fewest groups first, then the most
+ * weight of pairs taken. A strict policy among them makes that choice strict
+ * as a whole: the task starts only when it is as good as on an idle worker.
+ * Entries outside such a link keep the rules above.
+ *
  * Deterministic: the same operations give the same indices. Releasing the
  * most recent allocations in reverse order restores the exact state, which
  * lets the scheduler try allocations and take them back.
@@ -126,7 +138,19 @@ export class ResourceAllocator {
   private readonly pools: Pool[] = [];
   /** Registry id -> position in `pools`, -1 when the worker lacks it. */
   private localOf: Int32Array;
-  private readonly hasCoupling: boolean;
+  // Coupled pairs of groups: local resources, group numbers, weight.
+  private readonly pairPoolA: Int32Array;
+  private readonly pairGroupA: Int32Array;
+  private readonly pairPoolB: Int32Array;
+  private readonly pairGroupB: Int32Array;
+  private readonly pairWeight: Float64Array;
+  private readonly solver: GroupSolver | null;
+  /** Best objective of each plan's coupled entries on the idle worker (strict policies compare with it). */
+  private readonly idleObjective = new WeakMap<Float64Array, number>();
+  /** Per plan entry: its index among the coupled entries, -1 when it is not one. */
+  private coupledIndex = new Int32Array(8);
+  /** Per local resource: the plan entry (or coupled entry) asking for it, -1 when none; scratch. */
+  private readonly entryOfPool: Int32Array;
   private out = new Float64Array(64);
   private outLength = 0;
   private segmentAt = 0;
@@ -136,7 +160,6 @@ export class ResourceAllocator {
   private readonly chosen: Uint8Array;
   private readonly selected: Int32Array;
   private readonly amounts: Float64Array;
-  private readonly preferred: Uint8Array;
   private readonly sortScratch: Int32Array;
 
   constructor(descriptors: readonly WorkerResourceDescriptor[], opts: AllocatorOptions = {}) {
@@ -151,16 +174,27 @@ export class ResourceAllocator {
     }
     this.localOf = new Int32Array(this.registry.count).fill(-1);
     this.pools.forEach((p, i) => (this.localOf[p.id] = i));
-    for (const name of opts.coupling ?? []) {
+    const pairs = couplingPairs(opts.coupling ?? [], (name) => {
       const pool = this.pools.find((p) => p.name === name);
-      if (pool === undefined || pool.kind !== 'indexed') throw new UserError(`coupled resource '${name}' is not an indexed resource of the worker`);
+      return pool?.kind === 'indexed' ? pool.groupCount : undefined;
+    });
+    const local = (name: string): number => {
+      const r = this.pools.findIndex((p) => p.name === name);
+      const pool = this.pools[r];
+      if (pool.groupCount > MAX_COUPLED_GROUPS) throw new UserError(`coupled resource '${name}' has ${pool.groupCount} groups, at most ${MAX_COUPLED_GROUPS} are supported`);
       pool.coupled = true;
-    }
-    this.hasCoupling = this.pools.some((p) => p.kind === 'indexed' && p.coupled);
+      return r;
+    };
+    this.pairPoolA = Int32Array.from(pairs, (p) => local(p.resource1));
+    this.pairGroupA = Int32Array.from(pairs, (p) => p.group1);
+    this.pairPoolB = Int32Array.from(pairs, (p) => local(p.resource2));
+    this.pairGroupB = Int32Array.from(pairs, (p) => p.group2);
+    this.pairWeight = Float64Array.from(pairs, (p) => p.weight);
+    this.solver = pairs.length > 0 ? new GroupSolver(this.pools.length, maxGroups) : null;
+    this.entryOfPool = new Int32Array(this.pools.length);
     this.chosen = new Uint8Array(maxGroups);
     this.selected = new Int32Array(maxGroups);
     this.amounts = new Float64Array(maxGroups);
-    this.preferred = new Uint8Array(maxGroups);
     this.sortScratch = new Int32Array(maxGroups);
   }
 
@@ -252,11 +286,19 @@ export class ResourceAllocator {
 
   fits(plan: Float64Array): boolean {
     if (plan[0] > 0) return this.isIdle();
+    const coupled = this.solver === null ? 0 : this.markCoupled(plan);
+    if (!this.entriesFit(plan, coupled > 0)) return false;
+    // Entries that fit alone always have some coupled choice; only a strict one may refuse it.
+    return coupled === 0 || !this.hasStrictCoupled(plan) || this.solveCoupled(plan, coupled);
+  }
+
+  /** Each entry alone fits now; strict policies of coupled entries are left to solveCoupled(). */
+  private entriesFit(plan: Float64Array, coupled: boolean): boolean {
     const entries = plan[1];
     for (let e = 0; e < entries; e++) {
       const at = PLAN_HEADER + PLAN_ENTRY * e;
       const pool = this.poolById(plan[at]);
-      if (pool === undefined || !this.entryFits(pool, plan[at + 1], plan[at + 2])) return false;
+      if (pool === undefined || !this.entryFits(pool, plan[at + 1], plan[at + 2], coupled && this.coupledIndex[e] >= 0)) return false;
     }
     return true;
   }
@@ -286,26 +328,31 @@ export class ResourceAllocator {
    * length in words, or -1 when it does not fit now (nothing taken).
    */
   allocatePlan(plan: Float64Array): number {
-    if (!this.fits(plan)) return -1;
     this.outLength = 1;
     if (plan[0] > 0) {
+      if (!this.isIdle()) return -1;
       // A multi-node task holds the whole worker.
       for (let r = 0; r < this.pools.length; r++) {
         this.beginSegment(r);
         this.takeAll(r);
       }
       this.out[0] = this.pools.length;
-    } else {
-      const entries = plan[1];
-      const coupled = this.hasCoupling && this.preparePreference(plan);
-      for (let e = 0; e < entries; e++) {
-        const at = PLAN_HEADER + PLAN_ENTRY * e;
-        const r = this.localOf[plan[at]];
-        this.beginSegment(r);
-        this.take(r, plan[at + 1], plan[at + 2], coupled);
-      }
-      this.out[0] = entries;
+      return this.outLength;
     }
+    const coupled = this.solver === null ? 0 : this.markCoupled(plan);
+    if (!this.entriesFit(plan, coupled > 0)) return -1;
+    // The chosen groups stay in solver.chosen for the takes below.
+    if (coupled > 0 && !this.solveCoupled(plan, coupled)) return -1;
+    const entries = plan[1];
+    for (let e = 0; e < entries; e++) {
+      const at = PLAN_HEADER + PLAN_ENTRY * e;
+      const r = this.localOf[plan[at]];
+      this.beginSegment(r);
+      const j = coupled > 0 ? this.coupledIndex[e] : -1;
+      if (j >= 0) this.takeWithin(r, plan[at + 1], plan[at + 2], this.solver!.chosen[j]);
+      else this.take(r, plan[at + 1], plan[at + 2]);
+    }
+    this.out[0] = entries;
     return this.outLength;
   }
 
@@ -403,7 +450,8 @@ export class ResourceAllocator {
     return plan;
   }
 
-  private entryFits(pool: Pool, amount: number, policy: number): boolean {
+  /** Whether one entry fits now; `coupled`: a strict policy is judged with the other coupled entries instead. */
+  private entryFits(pool: Pool, amount: number, policy: number, coupled: boolean): boolean {
     if (pool.kind === 'sum') return policy === PolicyCode.All ? pool.free === pool.total : amount <= pool.free;
     if (policy === PolicyCode.All) return pool.totalWholeFree === pool.count;
     const units = Math.floor(amount / RESOURCE_UNIT);
@@ -411,7 +459,7 @@ export class ResourceAllocator {
     const whole = pool.totalWholeFree;
     if (whole < units) return false;
     if (fraction > 0) return whole > units || maxPartialFree(pool, -1) >= fraction;
-    if ((policy === PolicyCode.CompactStrict || policy === PolicyCode.TightStrict) && pool.groupCount > 1) {
+    if (!coupled && (policy === PolicyCode.CompactStrict || policy === PolicyCode.TightStrict) && pool.groupCount > 1) {
       return this.topGroupsFree(pool, minimalGroups(pool, units)) >= units;
     }
     return true;
@@ -435,7 +483,7 @@ export class ResourceAllocator {
   }
 
   /** Allocates one entry (already known to fit) into the current segment. */
-  private take(r: number, amount: number, policy: number, coupled: boolean): void {
+  private take(r: number, amount: number, policy: number): void {
     const pool = this.pools[r];
     if (policy === PolicyCode.All) return this.takeAll(r);
     if (pool.kind === 'sum') {
@@ -451,12 +499,148 @@ export class ResourceAllocator {
       return;
     }
     if (policy === PolicyCode.Scatter) return this.takeScatter(pool, units, fraction);
-    const preferred = coupled && pool.coupled ? this.preferred : null;
-    const k = this.selectGroups(pool, units, fraction, preferred);
+    const k = this.selectGroups(pool, units, fraction);
     if (k < 0) throw new Error(`allocator state of '${pool.name}' is inconsistent`);
     if (policy === PolicyCode.Tight || policy === PolicyCode.TightStrict) this.takeTight(pool, units, fraction, k);
     else this.takeEvenly(pool, units, fraction, k);
-    if (preferred !== null) for (let i = 0; i < k; i++) preferred[this.selected[i]] = 1;
+  }
+
+  /** A coupled entry: its indices come from the groups in `mask`, spread as its policy says. */
+  private takeWithin(r: number, amount: number, policy: number, mask: number): void {
+    const pool = this.pools[r];
+    const units = Math.floor(amount / RESOURCE_UNIT);
+    const fraction = amount - units * RESOURCE_UNIT;
+    let k = 0;
+    for (let g = 0; g < pool.groupCount; g++) if (((mask >>> g) & 1) !== 0) this.selected[k++] = g;
+    if (policy === PolicyCode.Tight || policy === PolicyCode.TightStrict) this.takeTightWithin(pool, units, fraction, k);
+    else this.takeEvenly(pool, units, fraction, k);
+  }
+
+  /**
+   * Tight within the `k` selected groups: the best-fitting one takes the rest
+   * if one can, else the one with the most free gives all it has, and so on.
+   */
+  private takeTightWithin(pool: IndexedPool, units: number, fraction: number, k: number): void {
+    const selected = this.selected;
+    let left = units;
+    let last = -1;
+    for (let round = 0; round < k; round++) {
+      let fit = -1;
+      let biggest = -1;
+      for (let i = 0; i < k; i++) {
+        const g = selected[i];
+        const whole = pool.wholeFree[g];
+        const fits = whole > left || (whole === left && (fraction === 0 || maxPartialFree(pool, g) >= fraction));
+        if (fits && (fit < 0 || whole < pool.wholeFree[fit])) fit = g;
+        if (whole > 0 && (biggest < 0 || whole > pool.wholeFree[biggest])) biggest = g;
+      }
+      last = fit >= 0 ? fit : biggest;
+      if (last < 0) break;
+      const taken = fit >= 0 ? left : pool.wholeFree[last];
+      for (let i = 0; i < taken; i++) this.takeWhole(pool, last);
+      left -= taken;
+      if (fit >= 0) break;
+    }
+    if (left > 0) throw new Error(`allocator state of '${pool.name}' is inconsistent`);
+    if (fraction > 0 && (last < 0 || !this.takeFraction(pool, last, fraction))) this.takeFractionAmong(pool, fraction, k);
+  }
+
+  /** A fraction from one of the `k` selected groups: the best-fitting partly used index, else a split whole one. */
+  private takeFractionAmong(pool: IndexedPool, fraction: number, k: number): void {
+    let best = -1;
+    for (let i = 0; i < k; i++) {
+      const index = bestPartial(pool, this.selected[i], fraction);
+      if (index >= 0 && (best < 0 || pool.used[index] > pool.used[best])) best = index;
+    }
+    if (best >= 0) return this.useFraction(pool, best, fraction);
+    let from = -1;
+    for (let i = 0; i < k; i++) if (from < 0 || pool.wholeFree[this.selected[i]] > pool.wholeFree[from]) from = this.selected[i];
+    if (from < 0 || !this.takeFraction(pool, from, fraction)) throw new Error(`allocator state of '${pool.name}' is inconsistent`);
+  }
+
+  /**
+   * Marks the coupled entries of a plan in `coupledIndex` (0, 1, ... in plan
+   * order; -1 for the others): compact or tight entries of resources with
+   * several groups that a pair links to another such entry, or to itself.
+   * Returns how many there are.
+   */
+  private markCoupled(plan: Float64Array): number {
+    const entries = plan[1];
+    if (this.coupledIndex.length < entries) this.coupledIndex = new Int32Array(entries * 2);
+    const index = this.coupledIndex;
+    const entryOfPool = this.entryOfPool;
+    entryOfPool.fill(-1);
+    for (let e = 0; e < entries; e++) {
+      const at = PLAN_HEADER + PLAN_ENTRY * e;
+      index[e] = -1;
+      const r = plan[at] < this.localOf.length ? this.localOf[plan[at]] : -1;
+      if (r >= 0 && this.pools[r].coupled && isCompactLike(plan[at + 2])) entryOfPool[r] = e;
+    }
+    let linked = false;
+    for (let p = 0; p < this.pairPoolA.length; p++) {
+      const a = entryOfPool[this.pairPoolA[p]];
+      const b = entryOfPool[this.pairPoolB[p]];
+      if (a < 0 || b < 0) continue;
+      index[a] = index[b] = 0;
+      linked = true;
+    }
+    if (!linked) return 0;
+    // Number the linked entries (marked 0) in plan order.
+    let count = 0;
+    for (let e = 0; e < entries; e++) if (index[e] === 0) index[e] = count++;
+    return count;
+  }
+
+  /**
+   * Chooses the groups of the coupled entries (into solver.chosen). False when
+   * a strict policy among them would get a worse choice than on an idle worker.
+   */
+  private solveCoupled(plan: Float64Array, count: number): boolean {
+    const best = this.loadSolver(plan, count, false);
+    if (best === -Infinity) return false;
+    if (!this.hasStrictCoupled(plan)) return true;
+    let idle = this.idleObjective.get(plan);
+    if (idle === undefined) {
+      idle = this.loadSolver(plan, count, true);
+      this.idleObjective.set(plan, idle);
+      this.loadSolver(plan, count, false); // solver.chosen again for the current state
+    }
+    return best >= idle - OBJECTIVE_TOLERANCE;
+  }
+
+  private hasStrictCoupled(plan: Float64Array): boolean {
+    for (let e = 0; e < plan[1]; e++) {
+      const policy = plan[PLAN_HEADER + PLAN_ENTRY * e + 2];
+      if (this.coupledIndex[e] >= 0 && (policy === PolicyCode.CompactStrict || policy === PolicyCode.TightStrict)) return true;
+    }
+    return false;
+  }
+
+  /** Fills the solver with the coupled entries (the free indices now, or all of them) and solves. */
+  private loadSolver(plan: Float64Array, count: number, idle: boolean): number {
+    const solver = this.solver!;
+    solver.reset(count);
+    const entryOfPool = this.entryOfPool;
+    entryOfPool.fill(-1);
+    for (let e = 0; e < plan[1]; e++) {
+      const j = this.coupledIndex[e];
+      if (j < 0) continue;
+      const at = PLAN_HEADER + PLAN_ENTRY * e;
+      const r = this.localOf[plan[at]];
+      const pool = this.pools[r];
+      entryOfPool[r] = j;
+      solver.setEntry(j, pool.groupCount, plan[at + 1]);
+      for (let g = 0; g < pool.groupCount; g++) {
+        const size = (g + 1 < pool.groupCount ? pool.groupBase[g + 1] : pool.count) - pool.groupBase[g];
+        solver.setGroup(j, g, idle ? size : pool.wholeFree[g], idle ? 0 : maxPartialFree(pool, g));
+      }
+    }
+    for (let p = 0; p < this.pairPoolA.length; p++) {
+      const a = entryOfPool[this.pairPoolA[p]];
+      const b = entryOfPool[this.pairPoolB[p]];
+      if (a >= 0 && b >= 0) solver.addPair(a, this.pairGroupA[p], b, this.pairGroupB[p], this.pairWeight[p]);
+    }
+    return solver.solve();
   }
 
   private takeAll(r: number): void {
@@ -544,9 +728,9 @@ export class ResourceAllocator {
    * Picks the groups for compact and tight into `selected` and returns how
    * many: groups with the most free indices are taken whole while no single
    * group can give the rest, then the best-fitting group gives the rest.
-   * `preferred` groups win ties (coupling). -1 when the request does not fit.
+   * -1 when the request does not fit.
    */
-  private selectGroups(pool: IndexedPool, units: number, fraction: number, preferred: Uint8Array | null): number {
+  private selectGroups(pool: IndexedPool, units: number, fraction: number): number {
     const groups = pool.groupCount;
     const chosen = this.chosen;
     const amounts = this.amounts;
@@ -556,18 +740,17 @@ export class ResourceAllocator {
     }
     let left = units;
     let k = 0;
+    // Whether a group taken whole has a partly used index that can hold the fraction.
+    let partTaken = false;
     for (;;) {
+      if (k > 0 && left === 0 && (fraction === 0 || partTaken)) return k;
       let best = -1;
-      let bestPreferred = false;
       for (let g = 0; g < groups; g++) {
         if (chosen[g] !== 0) continue;
         const whole = pool.wholeFree[g];
-        if (whole < left || (fraction > 0 && whole === left && amounts[g] - whole * RESOURCE_UNIT < fraction)) continue;
-        const isPreferred = preferred !== null && preferred[g] !== 0;
-        if (best < 0 || (isPreferred && !bestPreferred) || (isPreferred === bestPreferred && amounts[g] < amounts[best])) {
-          best = g;
-          bestPreferred = isPreferred;
-        }
+        const partHere = amounts[g] - whole * RESOURCE_UNIT >= fraction;
+        if (whole < left || (fraction > 0 && whole === left && !partHere && !partTaken)) continue;
+        if (best < 0 || amounts[g] < amounts[best]) best = g;
       }
       if (best >= 0) {
         this.selected[k++] = best;
@@ -576,61 +759,14 @@ export class ResourceAllocator {
       let biggest = -1;
       for (let g = 0; g < groups; g++) {
         if (chosen[g] !== 0 || pool.wholeFree[g] === 0) continue;
-        const more = biggest < 0 || pool.wholeFree[g] > pool.wholeFree[biggest];
-        const tiePreferred = biggest >= 0 && pool.wholeFree[g] === pool.wholeFree[biggest] && preferred !== null && preferred[g] !== 0 && preferred[biggest] === 0;
-        if (more || tiePreferred) biggest = g;
+        if (biggest < 0 || pool.wholeFree[g] > pool.wholeFree[biggest]) biggest = g;
       }
-      if (biggest < 0 || left === 0) return -1;
+      if (biggest < 0) return -1;
       chosen[biggest] = 1;
       this.selected[k++] = biggest;
       left -= pool.wholeFree[biggest];
+      if (fraction > 0 && amounts[biggest] - pool.wholeFree[biggest] * RESOURCE_UNIT >= fraction) partTaken = true;
     }
-  }
-
-  /**
-   * Coupling: when a plan asks for several coupled resources, prefers one
-   * group number where each of them fits alone (the one with the fewest free
-   * indices of them in total, best fit). Without such a group, the groups the
-   * earlier coupled entries got are preferred. Returns whether preferences apply.
-   */
-  private preparePreference(plan: Float64Array): boolean {
-    const preferred = this.preferred;
-    preferred.fill(0);
-    let coupledEntries = 0;
-    let limit = preferred.length;
-    const entries = plan[1];
-    for (let e = 0; e < entries; e++) {
-      const at = PLAN_HEADER + PLAN_ENTRY * e;
-      const pool = this.poolById(plan[at])!;
-      if (isCoupledEntry(pool, plan[at + 2])) {
-        coupledEntries++;
-        limit = Math.min(limit, (pool as IndexedPool).groupCount);
-      }
-    }
-    if (coupledEntries < 2) return false;
-    let best = -1;
-    let bestFree = Infinity;
-    for (let g = 0; g < limit; g++) {
-      let all = true;
-      let free = 0;
-      for (let e = 0; e < entries && all; e++) {
-        const at = PLAN_HEADER + PLAN_ENTRY * e;
-        const pool = this.poolById(plan[at])!;
-        if (!isCoupledEntry(pool, plan[at + 2])) continue;
-        const indexed = pool as IndexedPool;
-        const units = Math.floor(plan[at + 1] / RESOURCE_UNIT);
-        const fraction = plan[at + 1] - units * RESOURCE_UNIT;
-        const whole = indexed.wholeFree[g];
-        all = whole >= units && (fraction === 0 || whole > units || maxPartialFree(indexed, g) >= fraction);
-        free += whole;
-      }
-      if (all && free < bestFree) {
-        best = g;
-        bestFree = free;
-      }
-    }
-    if (best >= 0) preferred[best] = 1;
-    return true;
   }
 
   private takeWhole(pool: IndexedPool, g: number): void {
@@ -777,8 +913,9 @@ function makePool(
   };
 }
 
-function isCoupledEntry(pool: Pool, policy: number): boolean {
-  return pool.kind === 'indexed' && pool.coupled && pool.groupCount > 1 && policy !== PolicyCode.All && policy !== PolicyCode.Scatter;
+/** Policies whose group choice coupling steers (scatter and all ignore groups' pairing). */
+function isCompactLike(policy: number): boolean {
+  return policy !== PolicyCode.All && policy !== PolicyCode.Scatter;
 }
 
 /** The fewest groups that can hold `units` indices on an idle worker. */

@@ -93,7 +93,13 @@ export function explainPlacement(input: ExplainInput): ExplainResult {
         fitsEver: allocator.fitsEver(single),
       };
     });
-    return { index, nodes: 0, entries, fitsNow: allocator.fits(variant.plan), fitsEver: allocator.fitsEver(variant.plan), group: null };
+    const fitsNow = allocator.fits(variant.plan);
+    if (!fitsNow && entries.every((e) => e.fitsNow)) {
+      // Each entry fits alone but not together: coupled groups that a strict
+      // policy finds worse than on an idle worker. The strict entries wait.
+      for (const e of entries) if (e.policy.endsWith('!')) e.fitsNow = false;
+    }
+    return { index, nodes: 0, entries, fitsNow, fitsEver: allocator.fitsEver(variant.plan), group: null };
   });
   const runnableEver = timeFits && variants.some((v) => v.fitsEver);
   const ready = input.state === TaskState.Waiting && input.unfinishedDependencies === 0;

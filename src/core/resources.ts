@@ -185,27 +185,34 @@ function variantKey(v: RequestVariant): string {
 /**
  * Resource requests of tasks, deduplicated: identical requests share one id,
  * which is what the task table stores per row. A request is a list of
- * variants tried in order; the scheduler records which one a task got.
+ * variants tried in order (the scheduler records which one a task got) and,
+ * as in HyperQueue, the least remaining lifetime a worker needs to start it
+ * (the time request).
  */
 export class RequestTable {
   private readonly registry: ResourceRegistry;
   private readonly byKey = new Map<string, number>();
   private readonly stored: Array<readonly RequestVariant[]> = [];
   private nodeCounts = new Uint16Array(16);
+  private timeRequests = new Float64Array(16);
 
   constructor(registry: ResourceRegistry) {
     this.registry = registry;
   }
 
-  /** The id of a request made of `variants` (tried in this order). */
-  add(variants: readonly ResourceVariant[]): number {
+  /**
+   * The id of a request made of `variants` (tried in this order), for
+   * workers with at least `timeRequestMs` of lifetime left (0 = any).
+   */
+  add(variants: readonly ResourceVariant[], timeRequestMs = 0): number {
     if (variants.length === 0) throw new UserError('a resource request needs at least one variant');
+    if (!Number.isFinite(timeRequestMs) || timeRequestMs < 0) throw new UserError(`invalid time request ${timeRequestMs} ms`);
     if (variants.length > MAX_VARIANTS) throw new UserError(`a resource request may have at most ${MAX_VARIANTS} variants, got ${variants.length}`);
     const normalized = variants.map((v) => normalizeVariant(v, this.registry));
     if (normalized.length > 1 && normalized.some((v) => v.nodes > 0)) {
       throw new UserError('a multi-node request cannot have other variants');
     }
-    const key = normalized.map(variantKey).join(';');
+    const key = `${timeRequestMs}@${normalized.map(variantKey).join(';')}`;
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
     const id = this.stored.length;
@@ -215,8 +222,12 @@ export class RequestTable {
       const grown = new Uint16Array(this.nodeCounts.length * 2);
       grown.set(this.nodeCounts);
       this.nodeCounts = grown;
+      const times = new Float64Array(this.timeRequests.length * 2);
+      times.set(this.timeRequests);
+      this.timeRequests = times;
     }
     this.nodeCounts[id] = normalized[0].nodes;
+    this.timeRequests[id] = timeRequestMs;
     return id;
   }
 
@@ -231,6 +242,12 @@ export class RequestTable {
   nodes(id: number): number {
     if (id >= this.stored.length) throw new RangeError(`unknown resource request ${id}`);
     return this.nodeCounts[id];
+  }
+
+  /** Least remaining worker lifetime (ms) a task of the request needs; 0 = any. */
+  timeRequestMs(id: number): number {
+    if (id >= this.stored.length) throw new RangeError(`unknown resource request ${id}`);
+    return this.timeRequests[id];
   }
 
   get count(): number {

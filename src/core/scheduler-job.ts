@@ -1,36 +1,51 @@
+import type { RequestTable } from './resources.js';
 import { TaskGroup } from './task-group.js';
 
 /** What the scheduler knows of a job: its settings, its rows and its waiting groups. */
 export class SchedulerJob {
   readonly id: number;
+  /** Crash limit of tasks whose template has none of its own (0 = no limit). */
   readonly crashLimit: number;
-  /** Least remaining worker lifetime a task of this job needs; 0 = any. */
-  readonly timeRequestMs: number;
   /** One group per distinct (resource request, priority) among the job's rows; few. */
   readonly groups: TaskGroup[] = [];
   /** Submitted row ranges as (start, count) pairs. */
   readonly ranges: number[] = [];
+  /** Crash limit per task template (as rows name it), -1 where the job's applies; per template, never per row. */
+  private readonly templateCrashLimits: number[] = [];
+  private readonly requests: RequestTable;
 
-  constructor(id: number, crashLimit: number, timeRequestMs: number) {
+  constructor(id: number, crashLimit: number, requests: RequestTable) {
     this.id = id;
     this.crashLimit = crashLimit;
-    this.timeRequestMs = timeRequestMs;
+    this.requests = requests;
   }
 
   /**
    * The group of rows with `request` and `priority` (rows of one job may differ
-   * in both), created with `nextSeq` (and `nodes`, the request's multi-node
-   * size) when missing.
+   * in both), created with `nextSeq` when missing. The request decides whether
+   * the group's tasks are multi-node and their time request.
    */
-  group(request: number, priority: number, nextSeq: () => number, nodes: number): TaskGroup {
+  group(request: number, priority: number, nextSeq: () => number): TaskGroup {
     for (const group of this.groups) if (group.request === request && group.priority === priority) return group;
-    const group = new TaskGroup(this.id, priority, request, nextSeq(), nodes, this.timeRequestMs);
+    const group = new TaskGroup(this.id, priority, request, nextSeq(), this.requests.nodes(request), this.requests.timeRequestMs(request));
     this.groups.push(group);
     return group;
   }
 
-  /** Whether a crash count reached the job's limit (0 = no limit). */
-  crashLimitReached(crashCount: number): boolean {
-    return this.crashLimit > 0 && crashCount >= this.crashLimit;
+  setCrashLimit(template: number, crashLimit: number): void {
+    while (this.templateCrashLimits.length <= template) this.templateCrashLimits.push(-1);
+    this.templateCrashLimits[template] = crashLimit;
+  }
+
+  /** The crash limit of tasks of a template (0 = no limit). */
+  crashLimitOf(template: number): number {
+    const own = template < this.templateCrashLimits.length ? this.templateCrashLimits[template] : -1;
+    return own >= 0 ? own : this.crashLimit;
+  }
+
+  /** Whether a task of `template` that crashed `crashCount` times reached its limit. */
+  crashLimitReached(template: number, crashCount: number): boolean {
+    const limit = this.crashLimitOf(template);
+    return limit > 0 && crashCount >= limit;
   }
 }

@@ -7,6 +7,7 @@ import { FailReason, NULL_SINK, TaskEvent, type SchedulerSink } from './schedule
 import { SchedulerJob } from './scheduler-job.js';
 import { SchedulerWorker } from './scheduler-worker.js';
 import { TaskGroup } from './task-group.js';
+import { RowMap } from './row-map.js';
 import { TaskState } from './task-state.js';
 import type { TaskTable } from './task-table.js';
 
@@ -22,10 +23,17 @@ export interface JobSchedulingOptions {
   priority: number;
   /** Resource request id of the job's tasks (rows may carry other requests; each gets its own group). */
   request: number;
-  /** A task fails once it was running on this many crashed workers; 0 = never. */
+  /**
+   * A task fails once it was running on this many crashed workers; 0 = never.
+   * Tasks of templates given their own (setTemplateCrashLimits) use that.
+   */
   crashLimit: number;
-  /** A task goes only to workers with at least this much lifetime left; 0 (default) = any. */
-  timeRequestMs?: number;
+}
+
+/** The crash limit of one task template of a job (its index, as rows name it in the task table). */
+export interface TemplateCrashLimit {
+  template: number;
+  crashLimit: number;
 }
 
 export interface WorkerSchedulingOptions {
@@ -67,9 +75,10 @@ const MAX_PRIORITY = 0x7fff_ffff;
  *     this round, so smaller tasks do not starve a big one;
  *  multi-node tasks take idle workers of one group instead, and reserve
  *  workers the same way when none are idle.
- * A task never goes to a worker whose remaining lifetime is below its job's
- * time request. After placement, workers with free resources and nothing
- * queued steal queued tasks that would start on them at once (see steal()).
+ * A task never goes to a worker whose remaining lifetime is below its own
+ * time request (part of its resource request, see RequestTable). After
+ * placement, workers with free resources and nothing queued steal queued
+ * tasks that would start on them at once (see steal()).
  *
  * Not re-entrant: sink callbacks must not call back into the scheduler.
  */
@@ -83,10 +92,12 @@ export class Scheduler {
   private readonly jobs = new Map<number, SchedulerJob>();
   /** Groups with waiting rows, in scheduling order. */
   private ready: TaskGroup[] = [];
-  /** Per row: slot in its worker's `held` list, -1 when it holds no resources. */
-  private heldSlot = new Int32Array(0);
-  /** Per row: the worker a steal of this row was made for; 0 = not being stolen. */
-  private stealThief = new Uint32Array(0);
+  /** Rows holding resources: slot in their worker's `held` list (absent = -1). Only rows on workers have entries. */
+  private readonly heldSlot = new RowMap(-1);
+  /** Rows being stolen: the worker the steal was made for (absent = 0, not being stolen). */
+  private readonly stealThief = new RowMap(0);
+  /** Rows below this were submitted here, so their chunks are attached: reports about others are ignored. */
+  private rowLimit = 0;
   private deps: DependencyTracker | null = null;
   /** Multi-node tasks on workers: row -> its workers, the first runs it. */
   private readonly multiNode = new Map<number, SchedulerWorker[]>();
@@ -152,11 +163,11 @@ export class Scheduler {
     for (const row of rows) {
       const wasRunning = table.state(row) === TaskState.Running;
       const job = this.jobOfRow(row);
-      this.heldSlot[row] = -1;
-      if (this.stealThief[row] !== 0) this.clearSteal(row, null);
+      this.heldSlot.delete(row);
+      if (this.stealThief.get(row) !== 0) this.clearSteal(row, null);
       if (this.multiNode.has(row)) this.dissolveMultiNode(row, worker);
       table.setInstance(row, (table.instance(row) + 1) >>> 0);
-      if (crashed && wasRunning && job.crashLimitReached(table.incrementCrashCount(row))) {
+      if (crashed && wasRunning && job.crashLimitReached(table.template(row), table.incrementCrashCount(row))) {
         table.setState(row, TaskState.Failed);
         table.setEndTime(row, nowMs);
         this.sink.event(TaskEvent.Failed, row, workerId, FailReason.CrashLimit);
@@ -197,14 +208,22 @@ export class Scheduler {
     if (!Number.isInteger(opts.priority) || opts.priority < -MAX_PRIORITY - 1 || opts.priority > MAX_PRIORITY) {
       throw new UserError(`invalid priority ${opts.priority}`);
     }
-    if (!Number.isInteger(opts.crashLimit) || opts.crashLimit < 0) throw new UserError(`invalid crash limit ${opts.crashLimit}`);
-    const timeRequestMs = opts.timeRequestMs ?? 0;
-    if (!Number.isFinite(timeRequestMs) || timeRequestMs < 0) throw new UserError(`invalid time request ${timeRequestMs} ms`);
-    const nodes = this.requests.nodes(opts.request); // the request must exist
+    checkCrashLimit(opts.crashLimit);
+    this.requests.nodes(opts.request); // the request must exist
     this.growRequestCounts();
-    const job = new SchedulerJob(jobId, opts.crashLimit, timeRequestMs);
-    job.group(opts.request, opts.priority, this.nextGroupSeq, nodes);
+    const job = new SchedulerJob(jobId, opts.crashLimit, this.requests);
+    job.group(opts.request, opts.priority, this.nextGroupSeq);
     this.jobs.set(jobId, job);
+  }
+
+  /** Task templates of a job with crash limits of their own (job files give each task one). */
+  setTemplateCrashLimits(jobId: number, limits: readonly TemplateCrashLimit[]): void {
+    const job = this.jobById(jobId);
+    for (const { template, crashLimit } of limits) {
+      if (!Number.isInteger(template) || template < 0) throw new RangeError(`invalid template index ${template}`);
+      checkCrashLimit(crashLimit);
+    }
+    for (const { template, crashLimit } of limits) job.setCrashLimit(template, crashLimit);
   }
 
   /**
@@ -221,15 +240,11 @@ export class Scheduler {
     }
     if (count === 0) return;
     const table = this.table;
-    for (let row = startRow, request = -1; row < end; row++) {
-      if (table.request(row) !== request) {
-        request = table.request(row);
-        this.requests.nodes(request); // throws on an unknown request id
-      }
-    }
+    // Rows of a block share their request: one check per block.
+    for (let row = startRow; row < end; row = this.blockEnd(row, end)) this.requests.nodes(table.request(row)); // throws on an unknown request id
     const withDeps = deps !== undefined && this.checkDeps(deps, startRow, count);
     this.growRequestCounts();
-    this.ensureRows(end);
+    if (end > this.rowLimit) this.rowLimit = end;
     job.ranges.push(startRow, count);
     if (!withDeps) {
       this.enqueueReady(job, startRow, end);
@@ -285,6 +300,16 @@ export class Scheduler {
     this.flushCancels();
   }
 
+  /**
+   * Drops an ended job (every row Finished, Failed or Canceled): its rows may
+   * then be filled again for other jobs and submitted anew.
+   */
+  forgetJob(jobId: number): void {
+    const job = this.jobById(jobId);
+    if (job.groups.some((group) => group.waiting > 0)) throw new Error(`job ${jobId} still has waiting tasks`);
+    this.jobs.delete(jobId);
+  }
+
   /** Cancels single tasks (submitted rows); finished ones are left alone. */
   cancelTasks(rows: Uint32Array, nowMs = Date.now()): void {
     const length = this.table.length;
@@ -313,8 +338,8 @@ export class Scheduler {
     if (!this.isCurrent(row, instance) || table.state(row) !== TaskState.Assigned) return false;
     const worker = this.workers.get(table.worker(row));
     if (worker === undefined) return false;
-    if (this.stealThief[row] !== 0) this.clearSteal(row, worker);
-    if (this.heldSlot[row] < 0 && !this.isMultiNode(row)) this.promoteOutOfTurn(worker, row);
+    if (this.stealThief.get(row) !== 0) this.clearSteal(row, worker);
+    if (this.heldSlot.get(row) < 0 && !this.isMultiNode(row)) this.promoteOutOfTurn(worker, row);
     table.setState(row, TaskState.Running);
     table.setStartTime(row, nowMs);
     worker.assigned--;
@@ -343,11 +368,11 @@ export class Scheduler {
     const victim = this.workers.get(workerId);
     const table = this.table;
     for (const row of started) {
-      if (row < this.stealThief.length && this.stealThief[row] !== 0 && table.worker(row) === workerId) this.clearSteal(row, victim ?? null);
+      if (row < this.rowLimit && this.stealThief.get(row) !== 0 && table.worker(row) === workerId) this.clearSteal(row, victim ?? null);
     }
     if (victim === undefined) return;
     for (const row of returned) {
-      if (row >= this.stealThief.length || this.stealThief[row] === 0 || table.worker(row) !== workerId) continue;
+      if (row >= this.rowLimit || this.stealThief.get(row) === 0 || table.worker(row) !== workerId) continue;
       this.clearSteal(row, victim);
       if (table.state(row) !== TaskState.Assigned) continue;
       this.detach(victim, row, TaskState.Assigned);
@@ -421,7 +446,7 @@ export class Scheduler {
           allocator.releaseRecord(allocator.lastRecord, 0);
           break;
         }
-        this.heldSlot[row] = worker.hold(row, length);
+        this.heldSlot.set(row, worker.hold(row, length));
         this.assign(worker, row, variant, sink);
       }
       if (group.waiting === 0) break;
@@ -572,7 +597,7 @@ export class Scheduler {
     for (let i = queued.length - 1; i >= 0; i--) {
       const row = queued.at(i);
       if (!this.sortsAfter(row, group)) return false;
-      if (this.stealThief[row] === 0) return true;
+      if (this.stealThief.get(row) === 0) return true;
     }
     return false;
   }
@@ -592,7 +617,7 @@ export class Scheduler {
   private unstolenAtBack(worker: SchedulerWorker, count: number): number {
     const queued = worker.queued;
     let unstolen = 0;
-    for (let i = queued.length - count; i < queued.length; i++) if (this.stealThief[queued.at(i)] === 0) unstolen++;
+    for (let i = queued.length - count; i < queued.length; i++) if (this.stealThief.get(queued.at(i)) === 0) unstolen++;
     return unstolen;
   }
 
@@ -614,10 +639,10 @@ export class Scheduler {
     let taken = 0;
     for (let i = worker.queued.length - 1; i >= 0 && taken < excess; i--) {
       const row = worker.queued.at(i);
-      if (this.stealThief[row] !== 0) continue;
+      if (this.stealThief.get(row) !== 0) continue;
       if (!this.sortsAfter(row, group)) break;
       worker.stealBatch.push(row);
-      this.stealThief[row] = worker.id;
+      this.stealThief.set(row, worker.id);
       taken++;
     }
     if (taken === 0) return;
@@ -693,11 +718,11 @@ export class Scheduler {
       let taken = 0;
       for (let i = victim.queued.length - 1; i >= 0 && taken < limit; i--) {
         const row = victim.queued.at(i);
-        if (this.stealThief[row] !== 0) continue;
+        if (this.stealThief.get(row) !== 0) continue;
         const request = table.request(row);
         if (failed.includes(request)) continue;
         const variants = this.requests.variants(request);
-        if (thief.firstFittingVariant(request, variants) < 0 || !thief.livesFor(this.jobOfRow(row).timeRequestMs, nowMs)) continue;
+        if (thief.firstFittingVariant(request, variants) < 0 || !thief.livesFor(this.requests.timeRequestMs(request), nowMs)) continue;
         let length = -1;
         for (let v = 0; v < variants.length && length < 0; v++) length = allocator.allocatePlan(variants[v].plan);
         if (length < 0) {
@@ -715,7 +740,7 @@ export class Scheduler {
         marks.push(tentativeTop);
         tentativeTop += length;
         victim.stealBatch.push(row);
-        this.stealThief[row] = thief.id;
+        this.stealThief.set(row, thief.id);
         taken++;
         if (!allocator.hasFree()) break;
       }
@@ -734,10 +759,10 @@ export class Scheduler {
 
   /** A row is no longer being stolen (answered, started, ended, canceled, or its worker left). */
   private clearSteal(row: number, victim: SchedulerWorker | null): void {
-    const thief = this.workers.get(this.stealThief[row]);
+    const thief = this.workers.get(this.stealThief.get(row));
     if (thief !== undefined) thief.incomingSteals--;
     if (victim !== null) victim.beingStolen--;
-    this.stealThief[row] = 0;
+    this.stealThief.delete(row);
   }
 
   // ---------------------------------------------------------------- explain
@@ -746,11 +771,11 @@ export class Scheduler {
   explain(row: number, workerId: number, nowMs: number): ExplainResult {
     if (!Number.isInteger(row) || row < 0 || row >= this.table.length) throw new RangeError(`task row ${row} is outside the table`);
     const worker = this.workerOf(workerId);
-    const job = this.jobOfRow(row);
+    const timeRequestMs = this.requests.timeRequestMs(this.table.request(row));
     let groupWorkers = 0;
     let groupIdleWorkers = 0;
     for (const other of this.workerOrder) {
-      if (other.group !== worker.group || !other.livesFor(job.timeRequestMs, nowMs)) continue;
+      if (other.group !== worker.group || !other.livesFor(timeRequestMs, nowMs)) continue;
       groupWorkers++;
       if (other.isIdle) groupIdleWorkers++;
     }
@@ -760,7 +785,7 @@ export class Scheduler {
       worker,
       variants: this.requests.variants(this.table.request(row)),
       registry: this.registry,
-      timeRequestMs: job.timeRequestMs,
+      timeRequestMs,
       nowMs,
       unfinishedDependencies: this.deps?.pendingOf(row) ?? 0,
       groupWorkers,
@@ -774,11 +799,11 @@ export class Scheduler {
   private detach(worker: SchedulerWorker, row: number, state: TaskState): void {
     if (state === TaskState.Running) worker.running--;
     else worker.assigned--;
-    const slot = this.heldSlot[row];
+    const slot = this.heldSlot.get(row);
     if (slot >= 0) {
       const moved = worker.release(slot);
-      if (moved >= 0) this.heldSlot[moved] = slot;
-      this.heldSlot[row] = -1;
+      if (moved >= 0) this.heldSlot.set(moved, slot);
+      this.heldSlot.delete(row);
     } else {
       const at = worker.queued.indexOf(row);
       if (at >= 0) {
@@ -798,7 +823,7 @@ export class Scheduler {
       if (length < 0) return;
       worker.queued.popFront();
       this.queuedPerRequest[table.request(row)]--;
-      this.heldSlot[row] = worker.hold(row, length);
+      this.heldSlot.set(row, worker.hold(row, length));
     }
   }
 
@@ -824,7 +849,7 @@ export class Scheduler {
       demoted = true;
       length = worker.allocator.allocatePlan(plan);
     }
-    this.heldSlot[row] = worker.hold(row, Math.max(length, 0));
+    this.heldSlot.set(row, worker.hold(row, Math.max(length, 0)));
     if (demoted) this.promote(worker);
   }
 
@@ -846,8 +871,8 @@ export class Scheduler {
     if (slot < 0) return false;
     const row = worker.held.at(slot);
     const moved = worker.release(slot);
-    if (moved >= 0) this.heldSlot[moved] = slot;
-    this.heldSlot[row] = -1;
+    if (moved >= 0) this.heldSlot.set(moved, slot);
+    this.heldSlot.delete(row);
     const queued = worker.queued;
     // It was promoted from the head: it came before every queued task of its priority and job.
     let at = 0;
@@ -875,7 +900,7 @@ export class Scheduler {
     if (!this.isCurrent(row, instance) || (current !== TaskState.Running && current !== TaskState.Assigned)) return false;
     const worker = this.workers.get(table.worker(row));
     if (worker === undefined) return false;
-    if (this.stealThief[row] !== 0) this.clearSteal(row, worker);
+    if (this.stealThief.get(row) !== 0) this.clearSteal(row, worker);
     if (this.isMultiNode(row)) this.endMultiNode(row, worker, current);
     else this.detach(worker, row, current);
     if (table.startTime(row) === 0) table.setStartTime(row, nowMs); // ended without a start report
@@ -923,7 +948,9 @@ export class Scheduler {
       if (offsets[i + 1] < offsets[i]) throw new RangeError(`dependency offsets decrease at task row ${startRow + i}`);
       for (let k = offsets[i]; k < offsets[i + 1]; k++) {
         const dep = rows[k];
-        if (dep >= end) throw new RangeError(`task row ${startRow + i} depends on row ${dep}, which is not submitted`);
+        // Rows are reused, so earlier submissions may sit at higher rows: any row submitted before counts.
+        const submitted = (dep >= startRow && dep < end) || dep < this.rowLimit;
+        if (!submitted) throw new RangeError(`task row ${startRow + i} depends on row ${dep}, which is not submitted`);
         if (dep === startRow + i) throw new RangeError(`task row ${dep} depends on itself`);
       }
     }
@@ -980,7 +1007,7 @@ export class Scheduler {
     if (state !== TaskState.Assigned && state !== TaskState.Running) return;
     const worker = this.workers.get(table.worker(row));
     if (worker !== undefined) {
-      if (this.stealThief[row] !== 0) this.clearSteal(row, worker);
+      if (this.stealThief.get(row) !== 0) this.clearSteal(row, worker);
       if (this.isMultiNode(row)) this.endMultiNode(row, worker, state);
       else this.detach(worker, row, state);
       if (worker.cancelBatch.push(row) === 0) this.cancelDirty.push(worker);
@@ -1016,9 +1043,10 @@ export class Scheduler {
     let runStart = start;
     let request = table.request(start);
     let priority = table.priority(start);
-    for (let row = start + 1; row <= end; row++) {
+    // Request and priority change only between blocks.
+    for (let row = this.blockEnd(start, end); ; row = this.blockEnd(row, end)) {
       if (row < end && table.request(row) === request && table.priority(row) === priority) continue;
-      const group = job.group(request, priority, this.nextGroupSeq, this.requests.nodes(request));
+      const group = job.group(request, priority, this.nextGroupSeq);
       group.addFresh(runStart, row);
       this.markReady(group);
       if (row === end) break;
@@ -1029,10 +1057,16 @@ export class Scheduler {
     this.waiting += end - start;
   }
 
+  /** The first row after `row` in another block, or `end`. */
+  private blockEnd(row: number, end: number): number {
+    const block = this.table.block(row);
+    return Math.min(end, this.table.blockFirstRow(block) + this.table.blockRows(block));
+  }
+
   /** The group a row of `job` waits in: by its request and its priority. */
   private groupOf(job: SchedulerJob, row: number): TaskGroup {
     const request = this.table.request(row);
-    return job.group(request, this.table.priority(row), this.nextGroupSeq, this.requests.nodes(request));
+    return job.group(request, this.table.priority(row), this.nextGroupSeq);
   }
 
   /** A row taken off a worker waits again, ahead of its group's other rows. */
@@ -1063,7 +1097,7 @@ export class Scheduler {
   }
 
   private isCurrent(row: number, instance: number): boolean {
-    return row < this.heldSlot.length && this.table.instance(row) === instance;
+    return row < this.rowLimit && this.table.instance(row) === instance;
   }
 
   private growRequestCounts(): void {
@@ -1071,17 +1105,6 @@ export class Scheduler {
     const grown = new Uint32Array(Math.max(this.requests.count, this.queuedPerRequest.length * 2));
     grown.set(this.queuedPerRequest);
     this.queuedPerRequest = grown;
-  }
-
-  private ensureRows(rows: number): void {
-    if (rows <= this.heldSlot.length) return;
-    const size = Math.max(rows, this.heldSlot.length * 2, 1024);
-    const held = new Int32Array(size).fill(-1);
-    held.set(this.heldSlot);
-    this.heldSlot = held;
-    const thieves = new Uint32Array(size);
-    thieves.set(this.stealThief);
-    this.stealThief = thieves;
   }
 
   private workerOf(workerId: number): SchedulerWorker {
@@ -1099,6 +1122,10 @@ export class Scheduler {
   private jobOfRow(row: number): SchedulerJob {
     return this.jobById(this.table.job(row));
   }
+}
+
+function checkCrashLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 0) throw new UserError(`invalid crash limit ${limit}`);
 }
 
 function checkId(id: number, what: string): void {

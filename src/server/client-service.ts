@@ -29,6 +29,8 @@ import {
   TaskInfoT,
   TaskListRequestT,
   TasksResponseT,
+  TemplateInfoT,
+  SubmitInfoT,
   WorkerInfoT,
   WorkersResponseT,
   WorkerStopResponseT,
@@ -47,9 +49,9 @@ import {
   programToT,
   rangesFromT,
   rangesToT,
-  resourcesToT,
   str,
   variantsFromT,
+  variantsToT,
 } from '../transport/common-codec.js';
 import { CheckedByteBuffer } from '../transport/checked-byte-buffer.js';
 import { UserError } from '../common/errors.js';
@@ -57,10 +59,21 @@ import { expandIds } from '../common/id-range.js';
 import { TaskState, taskStateName } from '../core/task-state.js';
 import { RESOURCE_UNIT } from '../core/resources.js';
 import type { ControlPlane } from './control-plane.js';
-import type { Job, JobDescription } from './job.js';
+import { taskIdAt, taskIdRuns, type Job, type JobDescription } from './job.js';
+import { rangeSize, type IdRange } from '../common/id-range.js';
 import type { TemplateWithIds } from './control-plane.js';
 import { validatePlaceholders } from './submit-validation.js';
-import { resolveTaskPaths } from '../common/placeholders.js';
+import { checkPlaceholders, resolveStreamDir, resolveTaskPaths } from '../common/placeholders.js';
+import type { TaskTemplate } from '../client/types.js';
+
+/** What the control plane does not keep of a submission: shared by the templates it added. */
+interface Submission {
+  /** A job file of [[task]] tables; else an array. */
+  graph: boolean;
+  /** As given, placeholders possibly left; '' = outputs go to files. */
+  streamDir: string;
+  submitDir: string;
+}
 
 export interface ServerFacts {
   serverDir: string;
@@ -77,6 +90,10 @@ const builder = new fb.Builder(1024);
 
 /** Replies must fit one frame (the frame limit is 64 MiB, with room for the tag). */
 const MAX_RESPONSE_BYTES = 60 * 2 ** 20;
+/** Failed tasks job info names at most per job. */
+const MAX_FAILURES_LISTED = 10_000;
+/** A task list answer is cut into parts of about this size (far below the frame limit, quick to build). */
+const TASK_PAGE_BYTES = 2 ** 18;
 
 function encode(requestId: number, type: Response, body: ClientResponseT['response']): Uint8Array {
   builder.clear();
@@ -85,9 +102,14 @@ function encode(requestId: number, type: Response, body: ClientResponseT['respon
 }
 
 export class ClientService {
+  /** The submission each template came with (templates live as long as their job). */
+  private readonly submissions = new WeakMap<TaskTemplate, Submission>();
+
   constructor(
     private readonly cp: ControlPlane,
     private readonly facts: ServerFacts,
+    /** Answer size (about) at which a task list is split into parts. */
+    private readonly pageBytes = TASK_PAGE_BYTES,
   ) {}
 
   async handle(bytes: Uint8Array): Promise<Uint8Array> {
@@ -160,7 +182,7 @@ export class ClientService {
         return [Response.JobsResponse, new JobsResponseT(jobs.map((j) => this.jobSummary(j)))];
       }
       case Request.TaskListRequest:
-        return [Response.TasksResponse, new TasksResponseT(this.tasks(req.request as TaskListRequestT))];
+        return [Response.TasksResponse, this.tasks(req.request as TaskListRequestT)];
       case Request.JobOpenRequest: {
         const r = req.request as JobOpenRequestT;
         const maxFails = Number(r.maxFails);
@@ -173,20 +195,24 @@ export class ClientService {
         return [Response.SubmitResponse, new SubmitResponseT(id)];
       }
       case Request.JobCloseRequest: {
-        const jobs = this.selectJobs((req.request as JobCloseRequestT).selector, true);
+        // As the original, every selected id gets an answer: closed, not open or not found.
+        const { jobs, missing } = this.selectJobsAndMissing((req.request as JobCloseRequestT).selector);
         const res = new JobForgetResponseT();
         for (const job of jobs) (cp.closeJob(job) ? res.forgotten : res.ignored).push(job.id);
+        res.notFound = missing;
         return [Response.JobForgetResponse, res];
       }
       case Request.JobForgetRequest: {
         const r = req.request as JobForgetRequestT;
         const states = new Set(r.states.map((x) => x.toUpperCase()));
+        const { jobs, missing } = this.selectJobsAndMissing(r.selector);
         const res = new JobForgetResponseT();
-        for (const job of this.selectJobs(r.selector, true)) {
+        for (const job of jobs) {
           const state = str(this.jobSummary(job).state);
           const wanted = states.size === 0 || states.has(state);
           (wanted && cp.forget(job) ? res.forgotten : res.ignored).push(job.id);
         }
+        res.notFound = missing;
         return [Response.JobForgetResponse, res];
       }
       case Request.TaskExplainRequest:
@@ -241,13 +267,41 @@ export class ClientService {
     const templates: TemplateWithIds[] = r.templates.map((t) => this.template(t));
     const maxFails = Number(r.maxFails);
     const first = templates[0]!.template;
+    const streamDir = str(r.streamDir);
+    if (streamDir) checkPlaceholders(streamDir, 'log');
     const desc: JobDescription = {
       name: str(r.name) || defaultName(first.program.args),
       maxFails: maxFails < 0 ? null : maxFails,
       submitDir: str(r.submitDir),
-      streamDir: str(r.streamDir),
+      streamDir,
     };
+    const submission: Submission = { graph: r.graph, streamDir, submitDir: desc.submitDir };
+    for (const t of templates) this.submissions.set(t.template, submission);
     return this.cp.submit(r.jobId, desc, templates);
+  }
+
+  /** The stream directory of a template's tasks, placeholders filled; '' when they write files. */
+  private streamDirOf(job: Job, template: TaskTemplate): string {
+    const s = this.submissions.get(template);
+    if (!s || !s.streamDir) return '';
+    return resolveStreamDir(s.streamDir, { jobId: job.id, submitDir: s.submitDir, serverUid: this.cp.serverUid });
+  }
+
+  private templateInfo(job: Job, index: number): TemplateInfoT {
+    const t = job.templates[index]!;
+    return new TemplateInfoT(
+      job.id,
+      index,
+      programToT(t.program),
+      variantsToT(t.variants),
+      t.priority,
+      t.crashLimit,
+      t.timeLimit,
+      t.timeRequest,
+      t.taskDir,
+      t.pin,
+      this.streamDirOf(job, t),
+    );
   }
 
   /** Checks one template of a submission and expands its task ids. */
@@ -257,26 +311,26 @@ export class ClientService {
     validatePlaceholders(program);
     const ranges = rangesFromT(t.ids);
     const entries = t.entries;
-    let taskIds: Uint32Array;
+    // Ids stay ranges (a 10M-task array is one run), never one number per task.
+    let ids: { runs: IdRange[]; count: number };
     if (ranges.length > 0) {
-      taskIds = expandIds(ranges);
-      if (taskIds.length === 0) throw new UserError('the array has no task ids');
-      if (entries.length > 0 && entries.length !== taskIds.length) {
-        throw new UserError(`${entries.length} entries given for ${taskIds.length} task ids`);
+      for (const r of ranges) {
+        if (!(r.step >= 1 && r.end >= r.start)) throw new UserError(`invalid task id range ${r.start}-${r.end}:${r.step}`);
       }
-    } else if (entries.length > 0) {
-      taskIds = new Uint32Array(entries.length);
-      for (let i = 0; i < taskIds.length; i++) taskIds[i] = i;
+      ids = taskIdRuns(ranges);
+      if (entries.length > 0 && entries.length !== ids.count) {
+        throw new UserError(`${entries.length} entries given for ${ids.count} task ids`);
+      }
     } else {
-      taskIds = new Uint32Array(1);
+      const count = Math.max(1, entries.length);
+      ids = { runs: [{ start: 0, end: count - 1, step: 1 }], count };
     }
-    let sorted = true;
-    for (let i = 1; i < taskIds.length && sorted; i++) sorted = taskIds[i - 1]! < taskIds[i]!;
     const variants = variantsFromT(t.variants);
     if (variants.length === 0) variants.push({ nodes: 0, resources: [] });
+    const deps = t.deps.map((d) => ({ taskId: d.taskId, deps: d.deps }));
     return {
       template: {
-        ids: ranges.length > 0 ? ranges : [{ start: 0, end: taskIds.length - 1, step: 1 }],
+        ids: ranges.length > 0 ? ranges : [{ start: 0, end: ids.count - 1, step: 1 }],
         entries,
         program,
         variants,
@@ -286,10 +340,12 @@ export class ClientService {
         timeRequest: t.timeRequestSecs,
         taskDir: t.taskDir,
         pin: str(t.pin),
+        // Kept for task info and explain (job files: one template per task).
+        ...(deps.length > 0 ? { deps } : {}),
       },
-      taskIds,
-      sorted,
-      deps: t.deps.map((d) => ({ taskId: d.taskId, deps: d.deps })),
+      idRuns: ids.runs,
+      count: ids.count,
+      deps,
       autoIds: ranges.length === 0,
     };
   }
@@ -319,6 +375,19 @@ export class ClientService {
     }
     if (!mustExist && missing.length > 0 && explicit) throw new UserError(`Job ${missing.join(', ')} not found`);
     return jobs;
+  }
+
+  /** The selected jobs, and the selected ids that name no job (none for all and last). */
+  private selectJobsAndMissing(sel: IdSelectorT | null): { jobs: Job[]; missing: number[] } {
+    if ((str(sel?.kind) || 'all') !== 'ids') return { jobs: this.selectJobs(sel, true), missing: [] };
+    const jobs: Job[] = [];
+    const missing: number[] = [];
+    for (const id of expandIds(rangesFromT(sel!.ranges))) {
+      const job = this.cp.jobs.get(id);
+      if (job) jobs.push(job);
+      else missing.push(id);
+    }
+    return { jobs, missing };
   }
 
   private selectWorkers(sel: IdSelectorT | null, mustExist: boolean): number[] {
@@ -356,46 +425,61 @@ export class ClientService {
 
   private jobDetail(job: Job): JobInfoT {
     const d = job.description;
-    const first = job.templates[0];
     const info = this.jobSummary(job);
     info.taskIds = rangesToT(job.templates.flatMap((t) => t.ids));
-    if (first) {
-      info.program = programToT(first.program);
-      info.resources = resourcesToT(first.variants[0]?.resources ?? []);
-      info.priority = first.priority;
-      info.crashLimit = first.crashLimit;
-      info.timeLimitSecs = first.timeLimit;
-      info.timeRequestSecs = first.timeRequest;
-    }
     info.maxFails = BigInt(d.maxFails ?? -1);
     info.submitDir = d.submitDir;
     info.submitTime = job.submitTime;
     info.startTime = job.startTime;
     info.endTime = job.endTime;
     info.entriesCount = job.templates.reduce((n, t) => n + t.entries.length, 0);
-    info.streamDir = d.streamDir;
+    info.templates = job.templates.map((_, i) => this.templateInfo(job, i));
+    // A submission's templates are consecutive (the control plane adds them in one go).
+    for (let i = 0; i < job.templates.length; ) {
+      const s = this.submissions.get(job.templates[i]!);
+      let n = 1;
+      while (i + n < job.templates.length && this.submissions.get(job.templates[i + n]!) === s) n++;
+      info.submits.push(new SubmitInfoT(s?.graph ?? false, n));
+      i += n;
+    }
     const table = this.cp.table;
-    for (const s of job.segments) {
-      for (let i = 0; i < s.count; i++) {
+    // The failed tasks in row order, up to a bound that keeps the answer one
+    // frame even when a huge job failed entirely (the task list has them all).
+    for (let k = 0; k < job.segments.length && job.failed > 0 && info.failures.length < MAX_FAILURES_LISTED; k++) {
+      const s = job.segments[k]!;
+      for (let i = 0; i < s.count && info.failures.length < MAX_FAILURES_LISTED; i++) {
         const row = s.startRow + i;
         if (table.state(row) !== TaskState.Failed) continue;
         const worker = table.worker(row);
-        info.failures.push(new TaskFailureInfoT(s.taskIds[i]!, worker ? [worker] : [], this.cp.taskErrors.get(row) ?? ''));
+        info.failures.push(new TaskFailureInfoT(taskIdAt(s, i), worker ? [worker] : [], this.cp.taskErrors.get(row) ?? ''));
       }
     }
     return info;
   }
 
-  private tasks(r: TaskListRequestT): TaskInfoT[] {
-    const jobs = this.selectJobs(r.jobs, true);
-    const taskSel = r.tasks && str(r.tasks.kind) === 'ids' ? expandIds(rangesFromT(r.tasks.ranges)) : null;
+  /**
+   * One part of a task list: from the task the request names on, until about
+   * `pageBytes` of answer (or TASK_PAGE_LOOKUPS selected ids) are collected;
+   * `nextJob`/`nextAt` say where the next part starts (see client.tasks()).
+   * Positions count every task in job order, shown or filtered out.
+   */
+  private tasks(r: TaskListRequestT): TasksResponseT {
+    const allJobs = this.selectJobs(r.jobs, true);
+    const taskSel = r.tasks && str(r.tasks.kind) === 'ids' ? taskIdRuns(rangesFromT(r.tasks.ranges)).runs : null;
     const states = new Set(r.states.map((s) => s.toUpperCase()));
     const table = this.cp.table;
-    const out: TaskInfoT[] = [];
+    const res = new TasksResponseT();
+    const out = res.tasks;
+    const firstJob = r.resumeJob ? allJobs.findIndex((j) => j.id === r.resumeJob) : 0;
+    const jobs = firstJob < 0 ? [] : allJobs.slice(firstJob); // a job forgotten meanwhile ends the list
+    let budget = this.pageBytes;
+    let lookups = TASK_PAGE_LOOKUPS;
     for (const job of jobs) {
-      const visit = (row: number, taskId: number, template: number) => {
+      const sent = new Set<number>();
+      /** Adds the task unless filtered out; returns the bytes it adds to the answer (about). */
+      const visit = (row: number, taskId: number, template: number): number => {
         const state = taskStateName(table.state(row));
-        if (states.size > 0 && !states.has(state)) return;
+        if (states.size > 0 && !states.has(state)) return 0;
         const worker = table.worker(row);
         const t = new TaskInfoT();
         t.jobId = job.id;
@@ -419,18 +503,55 @@ export class ClientService {
         t.cwd = paths.cwd;
         t.stdout = paths.stdout ?? '';
         t.stderr = paths.stderr ?? '';
+        t.template = template;
+        let bytes = 96 + t.cwd.length + t.stdout.length + t.stderr.length + t.error.length + 8 * t.workers.length;
+        for (const h of t.hostnames) bytes += 8 + h.length;
+        if (r.templates) {
+          t.dependencies = dependenciesOf(job.templates[template]!, taskId);
+          bytes += 4 * t.dependencies.length;
+          if (!sent.has(template)) {
+            sent.add(template);
+            res.templates.push(this.templateInfo(job, template));
+            bytes += templateBytes(job.templates[template]!);
+          }
+        }
         out.push(t);
+        return bytes;
+      };
+      let at = job === jobs[0] ? r.resumeAt : 0;
+      const full = (position: number): boolean => {
+        if (budget > 0 && lookups > 0) return false;
+        res.nextJob = job.id;
+        res.nextAt = position;
+        return true;
       };
       if (taskSel) {
-        for (const id of taskSel) {
-          const row = job.rowOf(id);
-          if (row >= 0) visit(row, id, job.templateOfRow(row));
+        let position = 0;
+        for (const run of taskSel) {
+          const size = rangeSize(run);
+          for (let k = Math.max(0, at - position); k < size; k++) {
+            if (full(position + k)) return res;
+            lookups--;
+            const id = run.start + k * run.step;
+            const row = job.rowOf(id);
+            if (row >= 0) budget -= visit(row, id, table.template(row));
+          }
+          position += size;
         }
       } else {
-        for (const s of job.segments) for (let i = 0; i < s.count; i++) visit(s.startRow + i, s.taskIds[i]!, s.template);
+        let position = 0;
+        for (const s of job.segments) {
+          for (let i = Math.max(0, at - position); i < s.count; i++) {
+            if (full(position + i)) return res;
+            lookups--;
+            budget -= visit(s.startRow + i, taskIdAt(s, i), s.template);
+          }
+          position += s.count;
+        }
       }
+      at = 0;
     }
-    return out;
+    return res;
   }
 
   private async explain(r: TaskExplainRequestT): Promise<TaskExplainResponseT> {
@@ -447,7 +568,18 @@ export class ClientService {
     }
     const results = await this.cp.explain(row, ids);
     const units = (x: number) => x / RESOURCE_UNIT;
-    const res = new TaskExplainResponseT(r.jobId, r.taskId, taskStateName(this.cp.table.state(row)));
+    const table = this.cp.table;
+    const state = table.state(row);
+    const res = new TaskExplainResponseT(r.jobId, r.taskId, taskStateName(state));
+    const deps = dependenciesOf(job.templates[job.templateOfRow(row)]!, r.taskId);
+    res.taskDeps = deps.length;
+    // As HyperQueue: unfinished dependencies count only while the task waits.
+    if (state === TaskState.Waiting) {
+      res.waitingDeps = deps.filter((d) => {
+        const depRow = job.rowOf(d);
+        return depRow >= 0 && table.state(depRow) !== TaskState.Finished;
+      }).length;
+    }
     for (const e of results) {
       res.workers.push(
         new WorkerExplainT(
@@ -512,6 +644,22 @@ export class ClientService {
     }
     return out;
   }
+}
+
+/** Tasks one part of a task list looks at most (most may be filtered out or not exist). */
+const TASK_PAGE_LOOKUPS = 1 << 20;
+
+/** About what a template adds to an answer. */
+function templateBytes(t: TaskTemplate): number {
+  let bytes = 512;
+  for (const a of t.program.args) bytes += 8 + a.length;
+  for (const [k, v] of Object.entries(t.program.env)) bytes += 16 + k.length + v.length;
+  return bytes;
+}
+
+/** Task ids the task depends on (job files keep them with its template). */
+function dependenciesOf(template: TaskTemplate, taskId: number): number[] {
+  return template.deps?.find((d) => d.taskId === taskId)?.deps ?? [];
 }
 
 function defaultName(args: string[]): string {

@@ -14,8 +14,11 @@ import { log } from '../common/log.js';
 import type { Comlink } from '../common/comlink-node.js';
 import type { WorkerStateName } from '../client/types.js';
 import { EVENT_WORDS, SchedulerToMain } from './ring-kinds.js';
-import { Job, type JobDescription, type TemplateDescription } from './job.js';
+import { Job, type JobDescription, type JobSegment, type TemplateDescription } from './job.js';
+import { TaskState } from '../core/task-state.js';
+import { findOverlap, type IdRange } from '../common/id-range.js';
 import { jobDefinitionBytes } from './job-definition.js';
+import { resolveStreamDir } from '../common/placeholders.js';
 import type { IoThreadApi, SchedulerApi, WorkerRegistration } from './thread-api.js';
 
 export interface WorkerRecord {
@@ -35,6 +38,15 @@ export interface ControlPlaneOptions {
   ownBell: Doorbell;
 }
 
+/** Rows of a forgotten job a release step looks at before it lets other work run. */
+const RELEASE_SLICE_ROWS = 1 << 18;
+/**
+ * How long rows of tasks canceled while on a worker stay unused after their
+ * job is forgotten: well beyond the time a worker takes to read a cancel order
+ * (a worker silent for three heartbeats is dropped, which ends its reports).
+ */
+const QUARANTINE_MS = 120_000;
+
 export class ControlPlane {
   readonly jobs = new Map<number, Job>();
   readonly workers = new Map<number, WorkerRecord>();
@@ -46,6 +58,8 @@ export class ControlPlane {
   readonly multiNodeWorkers = new Map<number, number[]>();
   /** Worker count waiters: `hq worker wait N`. */
   private workerWaiters: Array<{ count: number; resolve: () => void }> = [];
+  /** Rows held back after a forget (see releaseRows), oldest first. */
+  private readonly quarantine: Array<{ rows: Uint32Array; until: number }> = [];
   private stopped = false;
   readonly table: TaskTable;
 
@@ -84,14 +98,15 @@ export class ControlPlane {
       if (!job) throw new UserError(`Job ${jobId} not found`);
       if (!job.isOpen) throw new UserError(`Job ${jobId} is not open`);
     }
-    const count = templates.reduce((n, t) => n + t.taskIds.length, 0);
+    const count = templates.reduce((n, t) => n + t.count, 0);
     if (count === 0) throw new UserError('the job has no tasks');
     if (job) continueAutoIds(job, templates);
     checkUniqueIds(job, templates);
     const deps = this.dependencies(job, templates);
 
     const requests: number[] = [];
-    for (const t of templates) requests.push(await this.opts.scheduler.addRequest(toCoreVariants(t.template.variants)));
+    // A task's time request belongs to its resource request, as in HyperQueue.
+    for (const t of templates) requests.push(await this.opts.scheduler.addRequest(toCoreVariants(t.template.variants), t.template.timeRequest * 1000));
     const isNew = !job;
     if (!job) job = new Job(++this.lastJobId, desc);
     if (!job.scheduled) {
@@ -100,24 +115,30 @@ export class ControlPlane {
         priority: first.priority,
         request: requests[0]!,
         crashLimit: first.crashLimit,
-        timeRequestMs: first.timeRequest * 1000,
       });
       job.scheduled = true;
     }
-    const { start, newChunks } = this.table.allocate(count);
-    let row = start;
-    templates.forEach((t, i) => {
-      const template = job!.templates.length;
-      job!.templates.push(t.template);
-      this.table.fillJob(row, t.taskIds.length, job!.id, t.taskIds, t.template.priority, requests[i]!);
-      job!.addSegment({ startRow: row, count: t.taskIds.length, taskIds: t.taskIds, sorted: t.sorted, template });
-      row += t.taskIds.length;
-    });
+    this.releaseQuarantined(Date.now());
+    // Dependencies are given as offsets from one start row: those tasks get consecutive rows.
+    const allocated = deps ? this.table.allocate(count) : this.table.allocateRuns(count);
+    const runs = 'runs' in allocated ? allocated.runs : [allocated.start, count];
+    this.fillRows(job, templates, requests, runs);
+    // Chunks of new rows, and of new blocks made while filling them.
+    const newChunks = [...allocated.newChunks, ...this.table.takeNewChunks()];
     if (isNew) this.jobs.set(job.id, job);
     // Workers must be able to learn the job before any assignment names it.
-    const definition = jobDefinitionBytes(job.id, job.description, templates.map((t) => t.template));
+    // Each submission streams into its own --stream dir, whose %{JOB_ID} is known only now.
+    const streamDir = desc.streamDir ? resolveStreamDir(desc.streamDir, { jobId: job.id, submitDir: desc.submitDir, serverUid: this.serverUid }) : '';
+    const definition = jobDefinitionBytes(job.id, { ...job.description, streamDir }, templates.map((t) => t.template));
     await Promise.all(this.opts.io.map((io) => io.defineJob(job!.id, definition)));
-    await this.opts.scheduler.submit(job.id, start, count, newChunks, deps ? toRows(deps, job, start) : null);
+    // Each template keeps its own crash limit: the scheduler finds it through the rows' template index.
+    const firstTemplate = job.templates.length - templates.length;
+    const crashLimits = templates.map((t, i) => ({ template: firstTemplate + i, crashLimit: t.template.crashLimit }));
+    await this.opts.scheduler.setTemplateCrashLimits(job.id, crashLimits);
+    const rowDeps = deps ? toRows(deps, job, runs[0]!, count) : null; // one run then
+    for (let i = 0; i < runs.length; i += 2) {
+      await this.opts.scheduler.submit(job.id, runs[i]!, runs[i + 1]!, i === 0 ? newChunks : [], rowDeps);
+    }
     log.debug(`job ${job.id}: ${count} tasks submitted`);
     return job.id;
   }
@@ -131,7 +152,7 @@ export class ControlPlane {
     for (const t of templates) for (const d of t.deps) all.push([d.taskId, d.deps]);
     if (all.length === 0) return null;
     const newIds = new Set<number>();
-    for (const t of templates) for (const id of t.taskIds) newIds.add(id);
+    for (const t of templates) for (const r of t.idRuns) for (let id = r.start; id <= r.end; id += r.step) newIds.add(id);
     const graph = new Map<number, number[]>();
     for (const [taskId, deps] of all) {
       if (!newIds.has(taskId)) throw new UserError(`Dependencies given for unknown task ${taskId}`);
@@ -154,18 +175,121 @@ export class ControlPlane {
     return true;
   }
 
-  /** Drops an ended job from memory; its rows stay in the table (ids stay unique). */
+  /**
+   * Fills the allocated row runs (start, count pairs) with the templates'
+   * tasks in order: one table block (and job segment) per piece of an id run
+   * that falls into one row run.
+   */
+  private fillRows(job: Job, templates: TemplateWithIds[], requests: number[], runs: number[]): void {
+    let run = 0;
+    let row = runs[0]!;
+    let rowsLeft = runs[1]!;
+    templates.forEach((t, i) => {
+      const template = job.templates.length;
+      job.templates.push(t.template);
+      for (const ids of t.idRuns) {
+        let firstId = ids.start;
+        let idsLeft = Math.floor((ids.end - ids.start) / ids.step) + 1;
+        while (idsLeft > 0) {
+          if (rowsLeft === 0) {
+            run += 2;
+            row = runs[run]!;
+            rowsLeft = runs[run + 1]!;
+          }
+          const n = Math.min(idsLeft, rowsLeft);
+          const block = this.table.addBlock(row, n, job.id, firstId, ids.step, t.template.priority, requests[i]!, template);
+          job.addSegment({ block, startRow: row, count: n, firstId, step: ids.step, template });
+          row += n;
+          rowsLeft -= n;
+          firstId += n * ids.step;
+          idsLeft -= n;
+        }
+      }
+    });
+  }
+
+  /**
+   * Drops an ended job from memory. Its rows and blocks are reused by later
+   * jobs: at once, except rows of tasks canceled while on a worker, which
+   * wait out QUARANTINE_MS (see releaseRows).
+   */
   forget(job: Job): boolean {
     if (!job.isDone) return false;
-    for (const s of job.segments) {
-      for (let i = 0; i < s.count; i++) {
-        this.taskErrors.delete(s.startRow + i);
-        this.multiNodeWorkers.delete(s.startRow + i);
+    this.jobs.delete(job.id);
+    this.dropRowData(job);
+    if (job.scheduled) void this.opts.scheduler.forgetJob(job.id);
+    for (const io of this.opts.io) void io.forgetJob(job.id);
+    this.releaseRows(job.segments, job.canceled > 0);
+    return true;
+  }
+
+  /** Error texts and multi-node placements of a job's rows, found from the smaller side. */
+  private dropRowData(job: Job): void {
+    for (const map of [this.taskErrors, this.multiNodeWorkers] as Array<Map<number, unknown>>) {
+      if (map.size === 0) continue;
+      if (map.size < job.taskCount) {
+        for (const row of map.keys()) if (this.table.job(row) === job.id) map.delete(row);
+      } else {
+        for (const s of job.segments) for (let i = 0; i < s.count; i++) map.delete(s.startRow + i);
       }
     }
-    this.jobs.delete(job.id);
-    for (const io of this.opts.io) void io.forgetJob(job.id);
-    return true;
+  }
+
+  /**
+   * Gives the rows of forgotten segments back to the table. A task canceled
+   * while on a worker may still be reported by that worker (it can report
+   * before it reads the cancel order); such a report names the row and
+   * instance, which a new task in the same row would have too. Those rows are
+   * held back for a while; a job with canceled tasks is scanned for them in
+   * slices, so forgetting a huge job does not hold up the main thread.
+   */
+  private releaseRows(segments: readonly JobSegment[], mayHoldCanceled: boolean): void {
+    const table = this.table;
+    if (!mayHoldCanceled) {
+      for (const s of segments) {
+        table.release(s.startRow, s.count);
+        table.freeBlock(s.block);
+      }
+      return;
+    }
+    const held: number[] = [];
+    let index = 0;
+    let offset = 0;
+    const step = (): void => {
+      let budget = RELEASE_SLICE_ROWS;
+      while (index < segments.length && budget > 0) {
+        const s = segments[index]!;
+        const end = Math.min(s.count, offset + budget);
+        let runStart = s.startRow + offset;
+        for (let row = s.startRow + offset; row < s.startRow + end; row++) {
+          if (table.state(row) !== TaskState.Canceled || table.worker(row) === 0) continue;
+          if (row > runStart) table.release(runStart, row - runStart);
+          held.push(row);
+          runStart = row + 1;
+        }
+        if (s.startRow + end > runStart) table.release(runStart, s.startRow + end - runStart);
+        budget -= end - offset;
+        offset = end;
+        if (offset === s.count) {
+          table.freeBlock(s.block);
+          index++;
+          offset = 0;
+        }
+      }
+      if (index < segments.length && !this.stopped) {
+        setImmediate(step);
+        return;
+      }
+      if (held.length > 0) this.quarantine.push({ rows: Uint32Array.from(held), until: Date.now() + QUARANTINE_MS });
+    };
+    step();
+  }
+
+  /** Rows whose quarantine is over become free. */
+  private releaseQuarantined(now: number): void {
+    while (this.quarantine.length > 0 && this.quarantine[0]!.until <= now) {
+      for (const row of this.quarantine.shift()!.rows) this.table.release(row, 1);
+    }
   }
 
   async cancel(job: Job): Promise<boolean> {
@@ -260,8 +384,12 @@ export class ControlPlane {
   }
 
   recordTaskErrors(errors: Array<[number, number, string]>): void {
+    const table = this.table;
     for (const [row, instance, error] of errors) {
-      if (this.table.instance(row) === instance) this.taskErrors.set(row, error);
+      // Only about a task on a worker now: late reports about ended (or forgotten) tasks are ignored.
+      if (row >= table.length || table.instance(row) !== instance) continue;
+      const state = table.state(row);
+      if (state === TaskState.Assigned || state === TaskState.Running) this.taskErrors.set(row, error);
     }
   }
 
@@ -330,8 +458,10 @@ export class ControlPlane {
 
 export interface TemplateWithIds {
   template: TemplateDescription;
-  taskIds: Uint32Array;
-  sorted: boolean;
+  /** The task ids as evenly stepping runs, ascending (see taskIdRuns): the order of their rows. */
+  idRuns: IdRange[];
+  /** Number of task ids. */
+  count: number;
   deps: Array<{ taskId: number; deps: number[] }>;
   /** The submit named no ids (0, 1, ... were counted): in an open job they continue after its largest id. */
   autoIds?: boolean;
@@ -343,14 +473,13 @@ function continueAutoIds(job: Job, templates: TemplateWithIds[]): void {
   if (first === 0) return;
   for (const t of templates) {
     if (!t.autoIds) continue;
-    for (let i = 0; i < t.taskIds.length; i++) t.taskIds[i] = t.taskIds[i]! + first;
-    t.template.ids = [{ start: first, end: first + t.taskIds.length - 1, step: 1 }];
+    t.idRuns = t.idRuns.map((r) => ({ start: r.start + first, end: r.end + first, step: r.step }));
+    t.template.ids = [{ start: first, end: first + t.count - 1, step: 1 }];
   }
 }
 
-/** Task-id dependencies as rows, in the layout the scheduler takes (rows from `start` on). */
-function toRows(deps: Array<[number, number[]]>, job: Job, start: number): TaskDependencies {
-  const count = job.segments.reduce((n, s) => (s.startRow >= start ? n + s.count : n), 0);
+/** Task-id dependencies as rows, in the layout the scheduler takes (rows [start, start+count)). */
+function toRows(deps: Array<[number, number[]]>, job: Job, start: number, count: number): TaskDependencies {
   const byRow = new Map<number, number[]>();
   for (const [taskId, list] of deps) byRow.set(job.rowOf(taskId), list.map((d) => job.rowOf(d)));
   const offsets = new Uint32Array(count + 1);
@@ -364,16 +493,13 @@ function toRows(deps: Array<[number, number[]]>, job: Job, start: number): TaskD
   return { offsets, rows: Uint32Array.from(rows) };
 }
 
-/** Task ids must be unique within a job, across all its submissions. */
+/** Task ids must be unique within a job, across all its submissions (compared as id runs, not one by one). */
 function checkUniqueIds(job: Job | undefined, templates: TemplateWithIds[]): void {
-  if (templates.length === 1 && !job) return; // one expanded range list has no duplicates
-  const seen = new Set<number>();
-  for (const t of templates) {
-    for (const id of t.taskIds) {
-      if (seen.has(id) || (job && job.rowOf(id) >= 0)) throw new UserError(`Task id ${id} is used twice in the job`);
-      seen.add(id);
-    }
-  }
+  if (templates.length === 1 && !job) return; // the runs of one template never share ids
+  const runs: IdRange[] = job ? job.idRanges() : [];
+  for (const t of templates) runs.push(...t.idRuns);
+  const twice = findOverlap(runs);
+  if (twice !== undefined) throw new UserError(`Task id ${twice} is used twice in the job`);
 }
 
 /** A task id on a dependency cycle, or null. */

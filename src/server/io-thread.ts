@@ -55,6 +55,8 @@ interface Connection {
   open: boolean;
   ws: uWS.WebSocket<Connection> | null;
   address: string;
+  /** Error texts of this worker's failed tasks handed to the control plane (see forwardUpdates). */
+  errorsDelivered: Promise<void>;
 }
 
 const workers = new Map<number, Connection>();
@@ -80,6 +82,7 @@ function newConnection(role: 'client' | 'worker'): Connection {
     open: true,
     ws: null,
     address: '',
+    errorsDelivered: Promise.resolve(),
   };
 }
 
@@ -170,7 +173,7 @@ function onWorkerFrame(conn: Connection, plain: Uint8Array): void {
   switch (msg.payloadType()) {
     case WorkerPayload.TaskUpdates:
       if (!conn.workerId) throw new Error('task updates before registration');
-      forwardUpdates(msg.payload(new TaskUpdates()) as TaskUpdates);
+      forwardUpdates(conn, msg.payload(new TaskUpdates()) as TaskUpdates);
       break;
     case WorkerPayload.Heartbeat:
       break;
@@ -248,13 +251,15 @@ function workerEnded(conn: Connection): void {
   workers.delete(conn.workerId);
   const state = conn.endState;
   log.info(`worker ${conn.workerId} ended: ${state}`);
-  void control.workerEnded(conn.workerId, state);
+  // After its last failures: the scheduler learns of those before it takes the worker's tasks back.
+  const workerId = conn.workerId;
+  void conn.errorsDelivered.then(() => control.workerEnded(workerId, state));
 }
 
 /** Pushes a worker's task progress to the scheduler, retrying while the ring is full. */
 const pendingToScheduler: Array<[number, Uint32Array]> = [];
 
-function forwardUpdates(updates: TaskUpdates): void {
+function forwardUpdates(conn: Connection, updates: TaskUpdates): void {
   const started = startedWords(updates);
   const finished = finishedWords(updates);
   if (started.length) pendingToScheduler.push([IoToScheduler.Started, started]);
@@ -269,10 +274,13 @@ function forwardUpdates(updates: TaskUpdates): void {
       words[i * 2 + 1] = f.instance();
       errors.push([f.row(), f.instance(), f.error() ?? '']);
     }
-    // The error texts go to the control plane first so that it knows them
-    // when the scheduler reports the failure.
-    void control.taskErrors(errors);
-    pendingToScheduler.push([IoToScheduler.Failed, words]);
+    // The failures reach the scheduler only once the control plane holds
+    // their texts, so that it knows them when the scheduler reports them.
+    const forward = () => {
+      pendingToScheduler.push([IoToScheduler.Failed, words]);
+      flushToScheduler();
+    };
+    conn.errorsDelivered = conn.errorsDelivered.then(() => control.taskErrors(errors)).then(forward, forward);
   }
   flushToScheduler();
 }

@@ -1,15 +1,18 @@
 // A job as the control plane keeps it: its description and counters. Its
-// tasks live in the shared task table as one contiguous row segment per
-// submission; no per-task object exists here.
+// tasks live in the shared task table as blocks of consecutive rows with
+// evenly stepping task ids (one per submitted id range); no per-task object or
+// array exists here.
 import type { JobState, TaskTemplate } from '../client/types.js';
+import { expandIds, rangeSize, type IdRange } from '../common/id-range.js';
 
+/** A block of the job's rows: row `startRow + i` is task `firstId + i * step`. */
 export interface JobSegment {
+  /** The task table's block. */
+  block: number;
   startRow: number;
   count: number;
-  /** Task ids of the segment's rows, in row order. */
-  taskIds: Uint32Array;
-  /** True when taskIds are strictly increasing, so a lookup can bisect. */
-  sorted: boolean;
+  firstId: number;
+  step: number;
   /** Index of the job's template the rows follow. */
   template: number;
 }
@@ -22,6 +25,43 @@ export interface JobDescription {
   maxFails: number | null;
   submitDir: string;
   streamDir: string;
+}
+
+/**
+ * Task ids of id ranges (disjoint, as parsed) as evenly stepping runs in
+ * ascending order, the order their tasks get rows in: one run per range,
+ * unless ranges interleave (`1-9:2,2-10:2`), which are merged id by id.
+ */
+export function taskIdRuns(ranges: readonly IdRange[]): { runs: IdRange[]; count: number } {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  let count = 0;
+  let interleaved = false;
+  for (let i = 0; i < sorted.length; i++) {
+    count += rangeSize(sorted[i]!);
+    if (i > 0 && sorted[i]!.start <= sorted[i - 1]!.end) interleaved = true;
+  }
+  if (!interleaved) return { runs: sorted.map((r) => ({ ...r, end: r.start + (rangeSize(r) - 1) * r.step })), count };
+  const ids = expandIds(sorted);
+  const runs: IdRange[] = [];
+  for (let i = 0; i < ids.length; ) {
+    const start = ids[i]!;
+    const step = i + 1 < ids.length ? ids[i + 1]! - start : 1;
+    let n = 1;
+    while (i + n < ids.length && ids[i + n]! - ids[i + n - 1]! === step) n++;
+    runs.push({ start, end: ids[i + n - 1]!, step: n > 1 ? step : 1 });
+    i += n;
+  }
+  return { runs, count: ids.length };
+}
+
+/** Task id of the i-th row of a segment. */
+export function taskIdAt(s: JobSegment, i: number): number {
+  return s.firstId + i * s.step;
+}
+
+/** Largest task id of a segment. */
+function lastId(s: JobSegment): number {
+  return s.firstId + (s.count - 1) * s.step;
 }
 
 export class Job {
@@ -39,6 +79,13 @@ export class Job {
   scheduled = false;
   /** Resolved when every task has ended (and the job is not open). */
   private waiters: Array<() => void> = [];
+  /**
+   * Lookup index of the segments, rebuilt after a change: segment indices
+   * sorted by first id, and per position the largest last id so far, so a
+   * search stops as soon as no earlier segment can reach the id.
+   */
+  private byFirstId: Uint32Array | null = null;
+  private reach: Float64Array | null = null;
 
   constructor(
     readonly id: number,
@@ -54,48 +101,77 @@ export class Job {
   }
 
   addSegment(segment: JobSegment): void {
+    if (segment.count < 1 || segment.step < 1) throw new RangeError(`invalid job segment of ${segment.count} rows, step ${segment.step}`);
     this.segments.push(segment);
     this.taskCount += segment.count;
+    this.byFirstId = null;
   }
 
   /** The largest task id of the job, or -1 while it has none. */
   maxTaskId(): number {
     let max = -1;
-    for (const s of this.segments) {
-      const ids = s.taskIds;
-      if (ids.length === 0) continue;
-      if (s.sorted) max = Math.max(max, ids[ids.length - 1]!);
-      else for (let i = 0; i < ids.length; i++) max = Math.max(max, ids[i]!);
-    }
+    for (const s of this.segments) max = Math.max(max, lastId(s));
     return max;
   }
 
   /** Row of a task id, or -1. */
   rowOf(taskId: number): number {
-    for (const s of this.segments) {
-      const ids = s.taskIds;
-      if (s.sorted) {
-        let lo = 0;
-        let hi = ids.length - 1;
-        while (lo <= hi) {
-          const mid = (lo + hi) >>> 1;
-          const v = ids[mid]!;
-          if (v === taskId) return s.startRow + mid;
-          if (v < taskId) lo = mid + 1;
-          else hi = mid - 1;
-        }
-      } else {
-        const i = ids.indexOf(taskId);
-        if (i >= 0) return s.startRow + i;
-      }
-    }
-    return -1;
+    const index = this.segmentIndex(taskId);
+    if (index < 0) return -1;
+    const s = this.segments[index]!;
+    return s.startRow + (taskId - s.firstId) / s.step;
+  }
+
+  /** Template index of a task id, or -1 when the job has no such task. */
+  templateOf(taskId: number): number {
+    const index = this.segmentIndex(taskId);
+    return index < 0 ? -1 : this.segments[index]!.template;
   }
 
   /** Template index of a row of this job. */
   templateOfRow(row: number): number {
     for (const s of this.segments) if (row >= s.startRow && row < s.startRow + s.count) return s.template;
     return 0;
+  }
+
+  /** The job's task ids as ranges, one per segment (in row order). */
+  idRanges(): Array<{ start: number; end: number; step: number }> {
+    return this.segments.map((s) => ({ start: s.firstId, end: lastId(s), step: s.step }));
+  }
+
+  /** Index in `segments` of the segment holding a task id, or -1. */
+  private segmentIndex(taskId: number): number {
+    if (this.byFirstId === null) this.buildIndex();
+    const order = this.byFirstId!;
+    const reach = this.reach!;
+    // Last segment (in first-id order) starting at or before the id.
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[order[mid]!]!.firstId <= taskId) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo - 1; k >= 0 && reach[k]! >= taskId; k--) {
+      const s = this.segments[order[k]!]!;
+      const offset = taskId - s.firstId;
+      if (offset % s.step === 0 && offset / s.step < s.count) return order[k]!;
+    }
+    return -1;
+  }
+
+  private buildIndex(): void {
+    const segments = this.segments;
+    const order = Uint32Array.from(segments.keys());
+    order.sort((a, b) => segments[a]!.firstId - segments[b]!.firstId);
+    const reach = new Float64Array(order.length);
+    let max = -1;
+    for (let k = 0; k < order.length; k++) {
+      max = Math.max(max, lastId(segments[order[k]!]!));
+      reach[k] = max;
+    }
+    this.byFirstId = order;
+    this.reach = reach;
   }
 
   /**

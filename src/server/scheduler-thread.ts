@@ -44,15 +44,19 @@ function pushed(target: number): void {
   else mainPushed = true;
 }
 
+/** `words` may be scratch space: it is copied only when it has to wait. */
 function pushRecord(target: number, kind: number, words: Uint32Array): void {
   const queue = pending[target + 1]!;
   if (queue.length === 0 && ringOf(target).tryPush(kind, words)) {
     pushed(target);
     return;
   }
-  queue.push([kind, words]);
+  queue.push([kind, words.slice()]);
   pendingCount++;
 }
+
+// Records are built here and copied straight into the rings: no garbage per task.
+let scratch = new Uint32Array(1 + MAX_RECORD_TASKS * ASSIGN_WORDS);
 
 function flushPending(): void {
   if (pendingCount === 0) return;
@@ -76,14 +80,15 @@ function flushEvents(): void {
   let sent = 0;
   while (sent < eventCount) {
     const n = Math.min(eventCount - sent, MAX_RECORD_TASKS);
-    pushRecord(-1, SchedulerToMain.Events, events.slice(sent * EVENT_WORDS, (sent + n) * EVENT_WORDS));
+    pushRecord(-1, SchedulerToMain.Events, events.subarray(sent * EVENT_WORDS, (sent + n) * EVENT_WORDS));
     sent += n;
   }
   eventCount = 0;
 }
 
 function taskRefs(workerId: number, rows: Uint32Array, count: number): Uint32Array {
-  const words = new Uint32Array(1 + count * 2);
+  if (scratch.length < 1 + count * 2) scratch = new Uint32Array(1 + count * 2);
+  const words = scratch.subarray(0, 1 + count * 2);
   words[0] = workerId;
   for (let i = 0; i < count; i++) {
     words[1 + i * 2] = rows[i]!;
@@ -98,7 +103,7 @@ const sink: SchedulerSink = {
     if (io === undefined) return;
     for (let start = 0; start < count; start += MAX_RECORD_TASKS) {
       const n = Math.min(count - start, MAX_RECORD_TASKS);
-      const words = new Uint32Array(1 + n * ASSIGN_WORDS);
+      const words = scratch.subarray(0, 1 + n * ASSIGN_WORDS);
       words[0] = workerId;
       for (let i = 0; i < n; i++) {
         const row = rows[start + i]!;
@@ -200,16 +205,22 @@ async function loop(): Promise<void> {
 }
 
 const api: SchedulerApi = {
-  addRequest(variants) {
-    return requests.add(variants);
+  addRequest(variants, timeRequestMs) {
+    return requests.add(variants, timeRequestMs);
   },
   addJob(jobId, opts) {
     scheduler.addJob(jobId, opts);
+  },
+  setTemplateCrashLimits(jobId, limits) {
+    scheduler.setTemplateCrashLimits(jobId, limits);
   },
   submit(jobId, startRow, count, newChunks, deps) {
     if (newChunks.length) table.addChunks(newChunks);
     scheduler.submit(jobId, startRow, count, deps ?? undefined);
     ownBell.ring();
+  },
+  forgetJob(jobId) {
+    scheduler.forgetJob(jobId);
   },
   cancelJob(jobId) {
     drainIo();

@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { TaskTableShared } from '../core/task-table.js';
 import type { ResourceVariant } from '../core/resources.js';
 import type { ExplainResult } from '../core/explain.js';
-import type { TaskDependencies, WorkerSchedulingOptions } from '../core/scheduler.js';
+import type { TaskDependencies, TemplateCrashLimit, WorkerSchedulingOptions } from '../core/scheduler.js';
 import type { WorkerResource, WorkerStateName } from '../client/types.js';
 
 export interface WorkerRegistration {
@@ -71,16 +71,19 @@ export interface JobSchedulingOptions {
   /** Request id (from addRequest) of the job's first tasks. */
   request: number;
   crashLimit: number;
-  timeRequestMs: number;
 }
 
 /** Served by the scheduler thread to the main thread. */
 export interface SchedulerApi {
-  /** Registers a resource request (amounts in fixed-point units); returns its id. */
-  addRequest(variants: ResourceVariant[]): number;
+  /** Registers a resource request (amounts in fixed-point units) with its time request; returns its id. */
+  addRequest(variants: ResourceVariant[], timeRequestMs: number): number;
   addJob(jobId: number, opts: JobSchedulingOptions): void;
+  /** Crash limits of task templates of a job, by the template index its rows carry. */
+  setTemplateCrashLimits(jobId: number, limits: TemplateCrashLimit[]): void;
   submit(jobId: number, startRow: number, count: number, newChunks: SharedArrayBuffer[], deps: TaskDependencies | null): void;
   cancelJob(jobId: number): void;
+  /** The job ended and was forgotten: its rows will be filled for other jobs. */
+  forgetJob(jobId: number): void;
   addWorker(workerId: number, io: number, resources: WorkerResource[], prefetch: number, opts: WorkerSchedulingOptions): void;
   removeWorker(workerId: number, crashed: boolean): void;
   workerLoads(): Array<[workerId: number, assigned: number, running: number]>;

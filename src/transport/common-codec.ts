@@ -17,6 +17,8 @@ export function programToT(p: ProgramDescription): ProgramT {
     p.stdout,
     p.stderr,
     p.stdin ? Array.from(p.stdin) : [],
+    p.stdoutOnClose === 'rm-if-finished' ? p.stdoutOnClose : null,
+    p.stderrOnClose === 'rm-if-finished' ? p.stderrOnClose : null,
   );
 }
 
@@ -30,6 +32,8 @@ export function programFromT(p: ProgramT | null): ProgramDescription {
     stdout: str(p?.stdout),
     stderr: str(p?.stderr),
     ...(p && p.stdin.length > 0 ? { stdin: Uint8Array.from(p.stdin) } : {}),
+    ...(str(p?.stdoutOnClose) === 'rm-if-finished' ? { stdoutOnClose: 'rm-if-finished' as const } : {}),
+    ...(str(p?.stderrOnClose) === 'rm-if-finished' ? { stderrOnClose: 'rm-if-finished' as const } : {}),
   };
 }
 

@@ -5,7 +5,7 @@
 // counter is never transmitted: both ends count, so a replayed, reordered or
 // dropped frame is opened under the wrong nonce and fails authentication just
 // like a modified one.
-import sodium from 'sodium-native';
+import { sodium } from './sodium.js';
 import { ProtocolError } from '../common/errors.js';
 
 export const FRAME_TAG_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES;

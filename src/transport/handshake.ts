@@ -14,7 +14,7 @@
 // hello. Session keys for the two frame directions are derived the same way
 // under two more labels: every connection encrypts under fresh keys.
 import * as fb from 'flatbuffers';
-import sodium from 'sodium-native';
+import { sodium } from './sodium.js';
 import { ProtocolError } from '../common/errors.js';
 import { FrameCipher, FRAME_KEY_BYTES } from './frame-cipher.js';
 import { PeerHello, ServerHello, ServerProof } from './generated/protocol.js';

@@ -1,6 +1,6 @@
 // The 32-byte shared secrets that clients and workers must know to talk to a
 // server. They live hex-encoded in the server's access file.
-import sodium from 'sodium-native';
+import { sodium } from './sodium.js';
 import { UserError } from '../common/errors.js';
 
 export const SECRET_KEY_BYTES = 32;

@@ -1,7 +1,7 @@
 // The connecting side of a server connection (workers and clients): a
 // WebSocket, the handshake that proves both ends hold the key, then
 // encrypted frames in both directions.
-import WebSocket from 'ws';
+import { WebSocketClient } from './websocket-client.js';
 import { PeerHandshake, type PeerRole } from './handshake.js';
 import type { FrameCipher } from './frame-cipher.js';
 import { ProtocolError } from '../common/errors.js';
@@ -15,7 +15,7 @@ export class SecureSocket {
   private closed = false;
 
   private constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: WebSocketClient,
     private readonly cipher: FrameCipher,
     private readonly events: SecureSocketEvents,
   ) {
@@ -45,12 +45,10 @@ export class SecureSocket {
     timeoutMs = 10_000,
   ): Promise<SecureSocket> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://${formatHost(host)}:${port}/`, {
-        perMessageDeflate: false,
+      const ws = new WebSocketClient(host.startsWith('[') ? host.slice(1, -1) : host, port, {
         maxPayload: 512 * 1024 * 1024,
-        handshakeTimeout: timeoutMs,
+        timeoutMs,
       });
-      ws.binaryType = 'nodebuffer';
       const handshake = new PeerHandshake(key, role);
       let step = 0;
       let settled = false;
@@ -105,8 +103,4 @@ export class SecureSocket {
     this.closed = true;
     this.events.close(reason);
   }
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -19,13 +19,14 @@ export interface WorkerTemplate {
   pin: string;
   /** Higher starts first among queued tasks (see TaskQueue). */
   priority: number;
+  /** Where the tasks' outputs are streamed ('' = files): each submission into an open job has its own. */
+  streamDir: string;
   /** Task id -> position among the template's ids (built on first need, for entries). */
   positions: Map<number, number> | null;
 }
 
 export interface WorkerJob {
   submitDir: string;
-  streamDir: string;
   templates: WorkerTemplate[];
   /** Task id -> template, when the job has several templates. */
   templateOf: Map<number, number> | null;
@@ -38,7 +39,7 @@ export class JobCatalog {
   add(def: JobDefinitionT): void {
     let job = this.jobs.get(def.jobId);
     if (!job) {
-      job = { submitDir: str(def.submitDir), streamDir: str(def.streamDir), templates: [], templateOf: null };
+      job = { submitDir: str(def.submitDir), templates: [], templateOf: null };
       this.jobs.set(def.jobId, job);
     }
     for (const t of def.templates) {
@@ -53,6 +54,7 @@ export class JobCatalog {
         taskDir: t.taskDir,
         pin: str(t.pin),
         priority: t.priority,
+        streamDir: str(def.streamDir),
         positions: null,
       });
     }

@@ -1,46 +1,108 @@
 // Starting task processes. The native launcher (native/launcher.c, built at
-// install) starts them with posix_spawn from a small helper process, which
-// stays cheap however large the worker's heap grows; Node's child_process
-// forks the worker itself and serves as the fallback.
-import { spawn, type ChildProcess } from 'node:child_process';
+// install, driven by native-launcher.ts) starts them with vfork+exec from a
+// small helper process, which stays cheap however large the worker's heap
+// grows, and keeps a short queue of tasks per resource shape so that the next
+// task starts the moment one ends, without waiting for the worker. Node's
+// child_process (node-launcher.ts) serves as the fallback and follows the
+// same model.
+//
+// The model (see the header of native/launcher.c for the wire format):
+// a template is what the tasks of one submission share; a lane is one
+// allocation of resources that runs one task at a time; a class groups the
+// lanes a task may run on. A task started into a class runs on an idle lane
+// of it at once, or waits in the class's queue for the next lane to free up.
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { log } from '../common/log.js';
+import { fileURLToPath } from 'node:url';
 
-export interface SpawnRequest {
-  args: string[];
+/** Where a task's stdout or stderr goes. */
+export const OUTPUT_NULL = 0;
+/** A file whose path each task gives. */
+export const OUTPUT_FILE = 1;
+/** A pipe whose data comes back as `output` events (output streaming). */
+export const OUTPUT_PIPE = 2;
+/** stderr only: wherever stdout goes. */
+export const OUTPUT_SAME = 3;
+export type OutputMode = typeof OUTPUT_NULL | typeof OUTPUT_FILE | typeof OUTPUT_PIPE | typeof OUTPUT_SAME;
+
+export interface LaunchTemplate {
+  args: readonly string[];
+  /** KEY=VALUE entries set over the worker's environment; a bare KEY removes one. */
+  env: readonly string[];
+  /** Keys each task sets itself (TaskStart.env); never inherited. */
+  taskKeys: readonly string[];
+  /** Working directory unless a task gives its own. */
   cwd: string;
   /** File given as standard input, or null for /dev/null. */
   stdin: string | null;
-  /** File path, or null for /dev/null. */
-  stdout: string | null;
-  /** File path, null for /dev/null, or 'stdout' to share the stdout file. */
-  stderr: string | null | 'stdout';
-  /** Added to (and overriding) the worker's environment. */
-  env: Record<string, string>;
-  /**
-   * Receives the output instead of files (output streaming); only Node's
-   * launcher supports it (kind 'node').
-   */
-  pipe?: (channel: 0 | 1, data: Buffer) => void;
+  stdout: OutputMode;
+  stderr: OutputMode;
 }
 
-export type SpawnResult = { code: number; signal: null } | { code: null; signal: string } | { error: string };
+export interface LaneSpec {
+  cls: number;
+  /** KEY=VALUE entries of the allocation (HQ_CPUS, ...), over the template's. */
+  env: readonly string[];
+  /** Put before the command (e.g. taskset -c CPUS). */
+  argsPrefix: readonly string[];
+  /** The lane closes after its first task (reported by laneClosed). */
+  once: boolean;
+}
 
-export interface SpawnHandlers {
-  started(pid: number): void;
-  ended(result: SpawnResult): void;
+export interface TaskStart {
+  /** Non-zero id chosen by the caller, unique among tasks not ended. */
+  task: number;
+  template: number;
+  cls: number;
+  /** null: the template's. */
+  cwd: string | null;
+  /** Paths for OUTPUT_FILE channels, else null. */
+  stdout: string | null;
+  stderr: string | null;
+  /** KEY=VALUE entries, keys among the template's taskKeys. */
+  env: readonly string[];
+}
+
+export type TaskEnd =
+  | { how: 'exited'; code: number }
+  | { how: 'signaled'; signal: string }
+  | { how: 'error'; error: string }
+  | { how: 'dropped' };
+
+export interface LauncherEvents {
+  started(task: number, pid: number): void;
+  /** `micros`: how long it ran (0 when it did not start). */
+  ended(task: number, end: TaskEnd, micros: number): void;
+  /** Output of a piped channel; `data` is only valid during the call. */
+  output(task: number, channel: 0 | 1, data: Uint8Array): void;
+  laneClosed(lane: number): void;
+  /** A batch of events was delivered. */
+  settled(): void;
+  /** The launcher stopped working: tasks it had will not be reported. */
+  lost(reason: string): void;
 }
 
 export interface Launcher {
   readonly kind: 'native' | 'node';
-  spawn(req: SpawnRequest, handlers: SpawnHandlers): void;
+  /** Ids of templates, classes and lanes are small non-zero integers chosen by the caller. */
+  defineTemplate(id: number, template: LaunchTemplate): void;
+  /**
+   * (Re)defines a class: the launcher reports early once its queue holds
+   * `lowWater` tasks or fewer, and with `promptStarts` reports each start
+   * of its tasks at once.
+   */
+  defineClass(id: number, lowWater: number, promptStarts: boolean): void;
+  openLane(id: number, lane: LaneSpec): void;
+  /** Closes up to `count` lanes of the class that have no task; each is reported by laneClosed. */
+  closeIdleLanes(cls: number, count: number): void;
+  start(task: TaskStart): void;
+  /** Takes a task back that has not started yet (reported as ended: dropped). */
+  drop(task: number): void;
   close(): void;
 }
 
 /** dist/hq-launcher, seen from the bundle (dist/bundle/) or from compiled modules (dist/src/worker/). */
-function nativeLauncherPath(): string | null {
+export function nativeLauncherPath(): string | null {
   for (const rel of ['../hq-launcher', '../../hq-launcher']) {
     const candidate = fileURLToPath(new URL(rel, import.meta.url));
     if (fs.existsSync(candidate)) return candidate;
@@ -48,156 +110,16 @@ function nativeLauncherPath(): string | null {
   return null;
 }
 
-/** The native launcher when it was built (and not disabled by HQ_LAUNCHER=node), else Node's. */
-export function createLauncher(): Launcher {
-  const native = process.env.HQ_LAUNCHER === 'node' ? null : nativeLauncherPath();
-  return native ? new NativeLauncher(native) : new NodeLauncher();
+let signalNames: Map<number, string> | null = null;
+
+export function signalName(signal: number): string {
+  signalNames ??= new Map(Object.entries(os.constants.signals).map(([name, value]) => [value, name]));
+  return signalNames.get(signal) ?? `signal ${signal}`;
 }
 
-function signalName(signal: number): string {
-  for (const [name, value] of Object.entries(os.constants.signals)) if (value === signal) return name;
-  return `signal ${signal}`;
-}
-
-function errnoText(errno: number): string {
+export function errnoText(errno: number): string {
   for (const [name, value] of Object.entries(os.constants.errno)) {
     if (value === errno) return name === 'ENOENT' ? 'No such file or directory' : name === 'EACCES' ? 'Permission denied' : name;
   }
   return `errno ${errno}`;
-}
-
-class NativeLauncher implements Launcher {
-  readonly kind = 'native' as const;
-  private readonly child: ChildProcess;
-  private readonly handlers = new Map<number, SpawnHandlers>();
-  private nextId = 1;
-  private rest: Buffer = Buffer.alloc(0);
-  private dead = false;
-
-  constructor(path: string) {
-    this.child = spawn(path, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.child.on('exit', () => this.onExit());
-    this.child.on('error', () => this.onExit());
-    this.child.stdin!.on('error', () => this.onExit());
-  }
-
-  spawn(req: SpawnRequest, handlers: SpawnHandlers): void {
-    if (this.dead) {
-      handlers.ended({ error: 'the task launcher has stopped' });
-      return;
-    }
-    const id = this.nextId++;
-    this.handlers.set(id, handlers);
-    const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
-    const stderr = req.stderr === 'stdout' ? '\x01' : (req.stderr ?? '');
-    const strings = [req.cwd, req.stdin ?? '', req.stdout ?? '', stderr, ...req.args, ...env].join('\0') + '\0';
-    const body = Buffer.from(strings, 'utf8');
-    const msg = Buffer.allocUnsafe(16 + body.length);
-    msg.writeUInt32LE(12 + body.length, 0);
-    msg.writeUInt32LE(id, 4);
-    msg.writeUInt32LE(req.args.length, 8);
-    msg.writeUInt32LE(env.length, 12);
-    body.copy(msg, 16);
-    this.child.stdin!.write(msg);
-  }
-
-  close(): void {
-    this.child.stdin!.end();
-  }
-
-  private onData(chunk: Buffer): void {
-    const data = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
-    let off = 0;
-    for (; off + 12 <= data.length; off += 12) {
-      const id = data.readUInt32LE(off);
-      const kind = data.readUInt32LE(off + 4);
-      const value = data.readInt32LE(off + 8);
-      const h = this.handlers.get(id);
-      if (!h) continue;
-      if (kind === 0) {
-        h.started(value);
-        continue;
-      }
-      this.handlers.delete(id);
-      if (kind === 1) h.ended({ code: value, signal: null });
-      else if (kind === 2) h.ended({ code: null, signal: signalName(value) });
-      else h.ended({ error: errnoText(value) });
-    }
-    this.rest = data.subarray(off);
-  }
-
-  private onExit(): void {
-    if (this.dead) return;
-    this.dead = true;
-    if (this.handlers.size > 0) log.error('the task launcher ended unexpectedly');
-    for (const h of this.handlers.values()) h.ended({ error: 'the task launcher ended unexpectedly' });
-    this.handlers.clear();
-  }
-}
-
-export class NodeLauncher implements Launcher {
-  readonly kind = 'node' as const;
-
-  spawn(req: SpawnRequest, handlers: SpawnHandlers): void {
-    let input: number | 'ignore' = 'ignore';
-    let out: number | 'ignore' | 'pipe' = 'ignore';
-    let err: number | 'ignore' | 'pipe' = 'ignore';
-    let child: ChildProcess;
-    try {
-      if (req.stdin) input = fs.openSync(req.stdin, 'r');
-      if (req.pipe) {
-        out = 'pipe';
-        err = 'pipe';
-      } else {
-        if (req.stdout) out = fs.openSync(req.stdout, 'w');
-        if (req.stderr === 'stdout') err = out;
-        else if (req.stderr) err = fs.openSync(req.stderr, 'w');
-      }
-      child = spawn(req.args[0]!, req.args.slice(1), {
-        cwd: req.cwd,
-        env: { ...process.env, ...req.env },
-        stdio: [input, out, err],
-        detached: true,
-      });
-    } catch (e) {
-      handlers.ended({ error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
-      return;
-    } finally {
-      for (const fd of new Set([input, out, err])) if (typeof fd === 'number') fs.closeSync(fd);
-    }
-    let done = false;
-    let exit: SpawnResult | null = null;
-    let openStreams = 0;
-    // With pipes, the end is reported once the output is drained too.
-    const settle = () => {
-      if (done || !exit || openStreams > 0) return;
-      done = true;
-      handlers.ended(exit);
-    };
-    if (req.pipe) {
-      const pipe = req.pipe;
-      for (const [stream, channel] of [[child.stdout, 0], [child.stderr, 1]] as const) {
-        if (!stream) continue;
-        openStreams++;
-        stream.on('data', (data: Buffer) => pipe(channel, data));
-        stream.on('close', () => {
-          openStreams--;
-          settle();
-        });
-      }
-    }
-    child.on('spawn', () => handlers.started(child.pid!));
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (done) return;
-      done = true;
-      handlers.ended({ error: e.code === 'ENOENT' ? 'No such file or directory' : e.message });
-    });
-    child.on('exit', (code, signal) => {
-      exit = signal ? { code: null, signal } : { code: code ?? 0, signal: null };
-      settle();
-    });
-  }
-
-  close(): void {}
 }

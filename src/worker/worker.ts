@@ -32,17 +32,15 @@ import {
 } from '../transport/generated/protocol.js';
 import { descriptorsToT } from '../transport/common-codec.js';
 import { requireAccess } from '../server/server-dir.js';
-import { ResourceAllocator, type Allocation } from '../core/allocator.js';
+import { ResourceAllocator } from '../core/allocator.js';
 import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
 import { VERSION } from '../common/version.js';
 import type { WorkerResource } from '../client/types.js';
-import { TaskProcess } from './task-process.js';
-import { NodeLauncher, createLauncher } from './launcher.js';
-import { StreamWriter } from './stream-writer.js';
 import { TaskQueue } from './task-queue.js';
-import { JobCatalog, type WorkerJob, type WorkerTemplate } from './job-catalog.js';
-import { pinnedArgs, taskEnvironment } from './task-environment.js';
+import { JobCatalog } from './job-catalog.js';
+import { TaskRunner } from './task-runner.js';
+import { removeOutputsOfFinishedTask } from './output-cleanup.js';
 
 export interface WorkerOptions {
   serverDir: string;
@@ -63,14 +61,17 @@ export interface WorkerOptions {
   zeroWork: boolean;
 }
 
-interface Running {
-  row: number;
-  instance: number;
-  process: TaskProcess | null;
-  allocation: Allocation | null;
-  /** Per-task files to remove when it ends (task dir, node files). */
-  cleanup: string[];
+/**
+ * Tasks the server keeps queued on a worker beyond those running: enough
+ * that short tasks never wait for the server, whose answers come in batches
+ * (see the reports below).
+ */
+export function prefetchFor(cpuCount: number): number {
+  return Math.min(2048, Math.max(128, cpuCount * 64));
 }
+
+/** Longest a progress report waits to be batched with others while the worker has plenty queued. */
+const REPORT_DELAY_MS = 20;
 
 export async function runWorker(opts: WorkerOptions): Promise<string> {
   const access = requireAccess(opts.serverDir);
@@ -80,21 +81,9 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   const workDir = opts.workDir || path.join(os.tmpdir(), `hq-worker-${process.pid}`);
 
   const allocator = new ResourceAllocator(opts.resources, { coupling: opts.coupling });
-  const launcher = createLauncher();
-  // Streamed outputs need pipes, which only Node's launcher gives.
-  let pipeLauncher: NodeLauncher | null = null;
-  const streams = new Map<string, StreamWriter>();
-  const streamFor = (dir: string): StreamWriter => {
-    let w = streams.get(dir);
-    if (!w) {
-      w = StreamWriter.open(dir, serverUid, `${hostname}-w${workerId}`);
-      streams.set(dir, w);
-    }
-    return w;
-  };
   const catalog = new JobCatalog();
   const queue = new TaskQueue();
-  const running = new Map<number, Running>();
+  const prefetch = opts.zeroWork ? 16384 : prefetchFor(cpuCount);
   let serverUid = '';
   let workerId = 0;
   let ending: string | null = null;
@@ -108,6 +97,9 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   let finishedCount = 0;
   let failed: FailureRecord[] = [];
   let flushScheduled = false;
+  let reportTimer: NodeJS.Timeout | null = null;
+  /** A report that must not wait (the start of a task that may run long). */
+  let urgentReport = false;
 
   const grow = (a: Uint32Array, need: number): Uint32Array => {
     if (need <= a.length) return a;
@@ -116,19 +108,36 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
     return b;
   };
   const flush = () => {
-    flushScheduled = false;
+    if (reportTimer) clearTimeout(reportTimer);
+    reportTimer = null;
+    urgentReport = false;
     if (startedCount + finishedCount + failed.length === 0) return;
+    // A finished task's output is in the stream before the server hears of it.
+    runner.flushStreams();
     socket.send(encodeUpdates(started, startedCount, finished, finishedCount, failed));
     startedCount = 0;
     finishedCount = 0;
     failed = [];
   };
+  /**
+   * Reports go out at once when the worker is about to run out of queued
+   * tasks (the server answers them with more) or a task that may run long
+   * started, otherwise batched for up to REPORT_DELAY_MS: with short tasks,
+   * one message then carries many.
+   */
+  const decideFlush = () => {
+    flushScheduled = false;
+    if (startedCount + finishedCount + failed.length === 0) return;
+    if (urgentReport || queue.size + runner.waiting <= prefetch >> 1) flush();
+    else reportTimer ??= setTimeout(flush, REPORT_DELAY_MS);
+  };
   const scheduleFlush = () => {
     if (flushScheduled) return;
     flushScheduled = true;
-    setImmediate(flush);
+    setImmediate(decideFlush);
   };
-  const reportStarted = (row: number, instance: number) => {
+  const reportStarted = (row: number, instance: number, prompt = false) => {
+    if (prompt) urgentReport = true;
     started = grow(started, (startedCount + 1) * TASK_REF_WORDS);
     started[startedCount * 2] = row;
     started[startedCount * 2 + 1] = instance;
@@ -150,121 +159,27 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   // ---- running tasks ----
   let lastBusy = Date.now();
 
-  /** Starts queued tasks strictly in queue order (see TaskQueue) while the head fits: the scheduler assumes this order. */
-  const tryStart = () => {
-    if (ending) return;
-    queue.forEachStartable((row, instance, job, task, variant) => {
-      const info = catalog.get(job);
-      const template = info && catalog.template(info, task);
-      if (!info || !template) {
-        reportFailed(row, instance, `The worker does not know task ${task} of job ${job}`);
-        return 'taken';
-      }
-      const request = template.coreVariants[variant] ?? template.coreVariants[0]!;
-      const allocation = allocator.allocate(request);
-      if (!allocation) return 'stop';
-      startTask({ row, instance, job, task, variant }, info, template, allocation, []);
-      return 'taken';
-    });
-  };
-
-  interface TaskRef {
-    row: number;
-    instance: number;
-    job: number;
-    task: number;
-    variant: number;
-  }
-
-  const startTask = (
-    t: TaskRef,
-    info: WorkerJob,
-    template: WorkerTemplate,
-    allocation: Allocation | null,
-    extraEnv: Array<[string, string]>,
-    cleanup: string[] = [],
-  ) => {
-    const entry: Running = { row: t.row, instance: t.instance, process: null, allocation, cleanup };
-    running.set(t.row, entry);
-    reportStarted(t.row, t.instance);
-    const env = taskEnvironment(
-      {
-        jobId: t.job,
-        taskId: t.task,
-        instance: t.instance,
-        workerId,
-        serverUid,
-        submitDir: info.submitDir,
-        entry: catalog.entry(template, t.task),
-      },
-      template.variants[t.variant],
-      allocation,
-      template.pin,
-      template.program.env,
-    );
-    for (const [k, v] of extraEnv) env[k] = v;
-    if (template.taskDir) {
-      fs.mkdirSync(workDir, { recursive: true });
-      const dir = fs.mkdtempSync(path.join(workDir, `task-${t.job}-${t.task}-`));
-      env.HQ_TASK_DIR = dir;
-      cleanup.push(dir);
-    }
-    const program = { ...template.program, args: pinnedArgs(template.program.args, template.pin, env.HQ_CPUS ?? '') };
-    const stream = info.streamDir ? streamFor(info.streamDir) : null;
-    stream?.taskStarted(t.job, t.task, t.instance);
-    if (stream) pipeLauncher ??= new NodeLauncher();
-    entry.process = new TaskProcess(
-      stream ? pipeLauncher! : launcher,
-      {
-        jobId: t.job,
-        taskId: t.task,
-        instance: t.instance,
-        program,
-        submitDir: info.submitDir,
-        serverUid,
-        env,
-        timeLimit: template.timeLimit,
-        stdin: stdinFile(t.job, template),
-        ...(stream ? { pipe: (channel: 0 | 1, data: Buffer) => stream.write(t.job, t.task, t.instance, channel, data) } : {}),
-      },
-      (outcome) => {
-        if (stream) {
-          // A finished task's output is in the stream before the server hears of it.
-          stream.taskEnded(t.job, t.task, t.instance, outcome.ok);
-          stream.flush();
+  const runner = new TaskRunner(
+    { allocator, catalog, queue, workDir, hostname, workerId: () => workerId, serverUid: () => serverUid },
+    {
+      started: reportStarted,
+      ended: (run, outcome) => {
+        if (outcome.ok) {
+          const values = { jobId: run.job, taskId: run.task, instanceId: run.instance, submitDir: run.info.submitDir, serverUid };
+          removeOutputsOfFinishedTask(run.template.program, values);
+          reportFinished(run.row, run.instance);
+        } else {
+          reportFailed(run.row, run.instance, outcome.error);
         }
-        const current = running.get(t.row);
-        if (current !== entry) return; // canceled meanwhile
-        finishEntry(entry);
-        if (outcome.ok) reportFinished(t.row, t.instance);
-        else reportFailed(t.row, t.instance, outcome.error);
         lastBusy = Date.now();
-        tryStart();
-        checkFinishRunning();
       },
-    );
-  };
+      rejected: reportFailed,
+      settled: () => checkFinishRunning(),
+    },
+  );
 
-  /** The file holding a template's standard input (written once), or null. */
-  const stdinFiles = new Map<WorkerTemplate, string>();
-  const stdinFile = (job: number, template: WorkerTemplate): string | null => {
-    const data = template.program.stdin;
-    if (!data || data.length === 0) return null;
-    let file = stdinFiles.get(template);
-    if (!file) {
-      fs.mkdirSync(workDir, { recursive: true });
-      file = path.join(workDir, `stdin-${job}-${stdinFiles.size}`);
-      fs.writeFileSync(file, data);
-      stdinFiles.set(template, file);
-    }
-    return file;
-  };
-
-  /** Frees what a task held (resources, its files). */
-  const finishEntry = (entry: Running) => {
-    running.delete(entry.row);
-    if (entry.allocation) allocator.release(entry.allocation);
-    for (const p of entry.cleanup) fs.rmSync(p, { recursive: true, force: true });
+  const tryStart = () => {
+    if (!ending) runner.startQueued();
   };
 
   /** A task's priority, from its template (0 for a job the worker does not know; it fails on start). */
@@ -293,7 +208,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   /** A multi-node task: the whole worker is its, the others are reserved by the server. */
   const onAssignMultiNode = (msg: AssignMultiNode) => {
     const a = msg.task()!;
-    const t: TaskRef = { row: a.row(), instance: a.instance(), job: a.job(), task: a.task(), variant: a.variant() };
+    const t = { row: a.row(), instance: a.instance(), job: a.job(), task: a.task() };
     const hosts: string[] = [];
     for (let i = 0; i < msg.hostnamesLength(); i++) hosts.push(msg.hostnames(i));
     const info = catalog.get(t.job);
@@ -312,30 +227,15 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
     const hostFile = `${nodeFile}.hosts`;
     fs.writeFileSync(nodeFile, hosts.map((h) => h.split('.')[0]).join('\n') + '\n');
     fs.writeFileSync(hostFile, hosts.join('\n') + '\n');
-    startTask(
-      t,
-      info,
-      template,
-      null,
-      [
-        ['HQ_NUM_NODES', String(hosts.length)],
-        ['HQ_NODE_FILE', nodeFile],
-        ['HQ_HOST_FILE', hostFile],
-      ],
-      [nodeFile, hostFile],
-    );
+    const nodeEnv = [`HQ_NUM_NODES=${hosts.length}`, `HQ_NODE_FILE=${nodeFile}`, `HQ_HOST_FILE=${hostFile}`];
+    runner.startMultiNode(t.row, t.instance, t.job, t.task, info, template, nodeEnv, [nodeFile, hostFile]);
   };
 
   const onCancel = (words: Uint32Array) => {
     for (let i = 0; i < words.length; i += TASK_REF_WORDS) {
       const row = words[i]!;
       const instance = words[i + 1]!;
-      queue.remove(row, instance);
-      const r = running.get(row);
-      if (r && r.instance === instance) {
-        finishEntry(r);
-        r.process?.kill();
-      }
+      if (!queue.remove(row, instance)) runner.cancel(row, instance);
     }
     tryStart();
   };
@@ -355,22 +255,13 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   };
 
   // ---- leaving ----
-  const killAll = () => {
-    for (const r of [...running.values()]) {
-      r.process?.kill();
-      finishEntry(r);
-    }
-  };
-
   const end = (reason: string, notify: boolean) => {
     if (ending) return;
     ending = reason;
     clearInterval(heartbeatTimer);
     clearInterval(idleTimer);
     if (timeLimitTimer) clearTimeout(timeLimitTimer);
-    killAll();
-    launcher.close();
-    for (const w of streams.values()) w.close();
+    runner.close();
     if (notify) {
       flush();
       socket.send(encodeStopping(reason));
@@ -382,11 +273,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
 
   let serverLost = false;
   const checkFinishRunning = () => {
-    if (serverLost && running.size === 0) {
-      launcher.close();
-      for (const w of streams.values()) w.close();
-      resolveEnd('server lost');
-    }
+    if (serverLost && runner.closeWhenIdle()) resolveEnd('server lost');
   };
 
   // ---- connection ----
@@ -435,12 +322,13 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
     close(reason) {
       if (ending) return;
       log.warn(`connection to the server lost: ${reason}`);
-      if (opts.onServerLost === 'finish-running' && running.size > 0) {
+      if (opts.onServerLost === 'finish-running' && runner.active > 0) {
         serverLost = true;
         ending = 'server lost';
         clearInterval(heartbeatTimer);
         clearInterval(idleTimer);
         queue.clear();
+        runner.dropWaiting();
         checkFinishRunning();
       } else {
         end('server lost', false);
@@ -464,17 +352,18 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   reg.managerJobId = opts.managerJobId;
   reg.onServerLost = opts.onServerLost;
   reg.zeroWork = opts.zeroWork;
-  reg.prefetch = opts.zeroWork ? 16384 : Math.max(16, cpuCount * 2);
+  reg.prefetch = prefetch;
   reg.pid = process.pid;
   reg.coupling = opts.coupling;
   socket.send(encodeRegister(reg));
   workerId = await registration;
   log.info(`worker ${workerId} registered with the server (${cpuCount} cpus)`);
+  log.info(`tasks start through ${runner.launcherKind === 'native' ? 'the native launcher (hq-launcher)' : "Node's child_process"}`);
 
   const heartbeatTimer = setInterval(() => socket.send(encodeHeartbeat()), opts.heartbeat * 1000);
   const idleTimeout = opts.idleTimeout || serverIdleTimeout;
   const idleTimer = setInterval(() => {
-    if (idleTimeout > 0 && running.size === 0 && queue.size === 0 && Date.now() - lastBusy > idleTimeout * 1000) {
+    if (idleTimeout > 0 && runner.active === 0 && queue.size === 0 && Date.now() - lastBusy > idleTimeout * 1000) {
       log.info('idle timeout reached');
       end('IDLE TIMEOUT', true);
     }

@@ -52,7 +52,7 @@ test('renderReport lays out results, targets, notes and commands as Markdown', (
     quick: false,
     date: new Date(Date.UTC(2025, 0, 2, 3, 4)),
     machine: { cpus: 2, cpuModel: 'Test CPU', node: 'v20.0.0', kernel: 'Linux 6.1', loadAtStart: 0.5, loadAtEnd: 1.25 },
-    build: 'hq is dist/bundle/hq.js',
+    build: 'hq is dist/bundle/hq.cjs',
     rows: [{ benchmark: 'A | B', figure: '1.00 s', comparison: '2.00x peer', notes: 'n' }],
     targets: [
       { target: 'fast', measured: '1 s', met: true },
@@ -64,7 +64,7 @@ test('renderReport lays out results, targets, notes and commands as Markdown', (
   });
   assert.match(text, /on 2025-01-02 03:04 UTC\./);
   assert.match(text, /Machine: 2 CPUs \(Test CPU\), Linux 6\.1, Node v20\.0\.0; load average 0\.50 at the start, 1\.25 at the end\./);
-  assert.match(text, /^Build: hq is dist\/bundle\/hq\.js\.$/m);
+  assert.match(text, /^Build: hq is dist\/bundle\/hq\.cjs\.$/m);
   assert.match(text, /^\| A \\\| B \| 1\.00 s \| 2\.00x peer \| n \|$/m);
   assert.match(text, /^\| fast \| 1 s \| yes \|$/m);
   assert.match(text, /^\| small \| 2 MiB \| no \|$/m);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOutput } from '../../src/cli/output/output.js';
-import { JOB_DETAIL, JOBS, SERVER, T0, TASKS, WORKERS, capture } from './output-samples.js';
+import { JOB_DETAIL, JOBS, SERVER, T0, TASKS, TEMPLATE, WORKERS, capture } from './output-samples.js';
 
 // Task start/end are shown in local time; pin the zone so the text is fixed.
 process.env['TZ'] = 'UTC';
@@ -109,9 +109,8 @@ test('job info of a single-task job shows its state word and pinning', () => {
       taskIds: [{ start: 0, end: 0, step: 1 }],
       failures: [],
       tasks: [],
-      pinMode: 'taskset',
+      submits: [{ graph: false, templates: [{ ...TEMPLATE, pinMode: 'taskset', timeLimit: null }] }],
       endTime: T0 + 2000,
-      timeLimit: null,
     },
   ]);
   const text = stdout();
@@ -361,4 +360,50 @@ test('colours on: states, headers and the progress line are styled', () => {
   everything(plain.output);
   const stripped = text.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r\x1b\[2K/g, '');
   assert.equal(stripped, plain.stdout());
+});
+
+test('task info of a task with resource variants, streamed output and OpenMP pinning', () => {
+  const { output, stdout } = cli();
+  output.taskDetail([
+    {
+      ...TASKS[0]!,
+      // stdout keeps the default path (streamed), stderr was given one.
+      program: { ...TEMPLATE.program, env: { B: '2', HQ_ENTRY: 'x', A: '1' }, stderr: 'err.txt' },
+      stderr: '/home/user/err.txt',
+      variants: [
+        { nodes: 0, resources: [{ name: 'cpus', amount: 1, policy: 'compact' }] },
+        { nodes: 2, resources: [] },
+      ],
+      pinMode: 'openmp',
+      streamDir: '/scratch/out',
+    },
+  ]);
+  const text = stdout();
+  assert.match(text, /\| Environment  \| A=1 +\|\n\| +\| B=2 +\|\n/);
+  assert.match(text, /\| Stdout +\| <Stream> +\|\n\| Stderr +\| \/home\/user\/err\.txt +\|/);
+  assert.match(text, /\| Resources +\| # Variant 1 +\|\n\| +\| cpus: 1 compact +\|\n\| +\| +\|\n\| +\| # Variant 2 +\|\n\| +\| nodes: 2 +\|/);
+  assert.match(text, /\| Pin +\| omp +\|/);
+});
+
+test('job info of several submissions leaves out the shared description and submit directory', () => {
+  const { output, stdout } = cli();
+  output.jobDetail([{ ...JOB_DETAIL, submits: [JOB_DETAIL.submits[0]!, { graph: false, templates: [TEMPLATE] }] }]);
+  const text = stdout();
+  for (const row of ['Command', 'Resources', 'Stdout', 'Submission directory']) assert.ok(!text.includes(`| ${row} `), row);
+  assert.match(text, /\| Submission date +\|/);
+  const graph = cli();
+  graph.output.jobDetail([{ ...JOB_DETAIL, submits: [{ graph: true, templates: [TEMPLATE, TEMPLATE] }] }]);
+  assert.ok(!graph.stdout().includes('| Command '));
+  assert.match(graph.stdout(), /\| Submission directory \| \/home\/user/);
+});
+
+test('close and forget report on stderr in the original words', () => {
+  const { output, stdout, stderr } = cli();
+  output.jobCloseResult([{ jobId: 2, result: 'closed' }]);
+  output.jobForgetResult({ forgotten: [], ignored: [4] });
+  assert.equal(stdout(), '');
+  assert.equal(
+    stderr(),
+    '2024-03-05T10:22:30Z INFO Job 2 closed\n2024-03-05T10:22:30Z INFO 0 jobs were forgotten, 1 were ignored due to wrong state or invalid ID\n',
+  );
 });

@@ -8,7 +8,7 @@ import {
   formatUtcRounded,
   formatUtcTruncated,
 } from '../../src/cli/output/datetimes.js';
-import { compactIds, formatIdRanges } from '../../src/cli/output/id-ranges.js';
+import { compactIds, formatIdRanges, mergeIdRanges } from '../../src/cli/output/id-ranges.js';
 import { formatFixed, pluralize, truncateEnd, truncateMiddle, wrapText } from '../../src/cli/output/text.js';
 import {
   formatAmount,
@@ -73,6 +73,10 @@ test('id ranges', () => {
   assert.equal(compactIds(new Uint32Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20])), '1-10,20');
   assert.equal(compactIds([0, 2, 3, 3, 4, 9]), '0,2-4,9');
   assert.equal(compactIds([]), '');
+  // Ids of several submissions: sorted, adjacent unit ranges joined, stepped ones kept.
+  const r = (start: number, end: number, step = 1) => ({ start, end, step });
+  assert.equal(formatIdRanges(mergeIdRanges([r(2, 2), r(0, 0), r(1, 1), r(3, 9), r(20, 30, 5), r(31, 31)])), '0-9,20-30:5,31');
+  assert.equal(formatIdRanges(mergeIdRanges([r(0, 5), r(3, 4), r(7, 7)])), '0-5,7');
 });
 
 test('text helpers', () => {

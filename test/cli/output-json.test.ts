@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOutput } from '../../src/cli/output/output.js';
-import { JOB_DETAIL, JOBS, SERVER, T0, TASKS, WORKERS, capture } from './output-samples.js';
+import { JOB_DETAIL, JOBS, SERVER, T0, TASKS, TEMPLATE, WORKERS, capture } from './output-samples.js';
 
 function json() {
   const io = capture();
@@ -192,4 +192,116 @@ test('cancel results go to stderr so stdout stays clean', () => {
   output.jobCancelResult([{ jobId: 1, result: 'canceled', canceledTasks: 1, alreadyFinished: 0 }]);
   assert.equal(stdout(), '');
   assert.match(stderr(), /Job 1 canceled \(1 tasks canceled, 0 tasks already finished\)/);
+});
+
+test('job info lists every submission: arrays, graphs, and streamed outputs as a pipe', () => {
+  const graphTask = { ...TEMPLATE, variants: [{ nodes: 2, resources: [] }], pinMode: 'openmp', taskDir: true, timeRequest: 1.5 };
+  const streamed = { ...TEMPLATE, streamDir: '/scratch/out', program: { ...TEMPLATE.program, stderr: '%{CWD}/job-%{JOB_ID}/%{TASK_ID}.stderr' } };
+  const detail = {
+    ...JOB_DETAIL,
+    submits: [
+      { graph: false, templates: [streamed] },
+      { graph: true, templates: [graphTask, TEMPLATE] },
+    ],
+    tasks: [{ ...TASKS[0]!, template: 0 }, { ...TASKS[1]!, template: 2 }],
+  };
+  const [job] = printed((o) => o.jobDetail([detail]));
+  assert.deepEqual(job.submits.map((s: object) => Object.keys(s)), [['array'], ['graph']]);
+  assert.deepEqual([job.submits[0].array.program.stdout, job.submits[0].array.program.stderr], ['<pipe>', '<pipe>']);
+  // A channel given its own path (or none) is not streamed.
+  const withFile = printed((o) => o.jobDetail([{ ...detail, submits: [{ graph: false, templates: [{ ...streamed, program: TEMPLATE.program }] }] }]));
+  assert.deepEqual([withFile[0].submits[0].array.program.stdout, withFile[0].submits[0].array.program.stderr], ['<pipe>', null]);
+  const [multiNode, plain] = job.submits[1].graph;
+  assert.deepEqual(multiNode.resources, [{ min_time: 1.5, n_nodes: 2, resources: [] }]);
+  assert.equal(multiNode.pin_mode, 'openmp');
+  assert.equal(multiNode.task_dir, true);
+  assert.equal(plain.program.stdout, '%{CWD}/job-%{JOB_ID}/%{TASK_ID}.stdout');
+  // Tasks of the streamed submission show a pipe; the others their files.
+  assert.deepEqual(
+    job.tasks.map((t: { stdout: string }) => t.stdout),
+    ['<pipe>', '/home/user/job-2/2.stdout'],
+  );
+});
+
+test('task explain: HyperQueue\'s keys, amounts in ten-thousandths, durations as secs and nanos', () => {
+  const explained = printed((o) =>
+    o.taskExplain(7, 3, {
+      state: 'WAITING',
+      taskDeps: 2,
+      waitingDeps: 1,
+      workers: [
+        {
+          workerId: 4,
+          hostname: 'node4',
+          runnableNow: false,
+          runnableEver: true,
+          timeRequest: 90.5,
+          workerRemaining: 3600,
+          timeFits: true,
+          unfinishedDependencies: 1,
+          variants: [
+            {
+              index: 0,
+              nodes: 0,
+              fitsNow: false,
+              fitsEver: true,
+              group: null,
+              resources: [{ name: 'cpus', amount: 2, policy: 'compact', workerTotal: 8, workerFree: 1, fitsNow: false, fitsEver: true }],
+            },
+            { index: 1, nodes: 3, fitsNow: false, fitsEver: false, group: { name: 'g', workers: 2, idleWorkers: 1 }, resources: [] },
+          ],
+        },
+      ],
+    }),
+  );
+  assert.deepEqual(explained, {
+    explanation: {
+      n_task_deps: 2,
+      n_waiting_deps: 1,
+      workers: [
+        {
+          variants: [
+            [
+              { Time: { min_time: { nanos: 500_000_000, secs: 90 }, remaining_time: { nanos: 0, secs: 3600 } } },
+              { Resources: { request_amount: 20_000, resource: 'cpus', worker_amount: 80_000 } },
+            ],
+            [
+              { Time: { min_time: { nanos: 500_000_000, secs: 90 }, remaining_time: { nanos: 0, secs: 3600 } } },
+              { WorkerGroup: { group_size: 2, n_nodes: 3 } },
+            ],
+          ],
+          worker_id: 4,
+        },
+      ],
+    },
+    task_id: { job_id: 7, job_task_id: 3 },
+  });
+});
+
+test('close and forget results are log lines on stderr, stdout stays empty', () => {
+  const { output, stdout, stderr } = json();
+  output.jobCloseResult([
+    { jobId: 4, result: 'already-closed' },
+    { jobId: 3, result: 'closed' },
+    { jobId: 9, result: 'not-found' },
+  ]);
+  output.jobForgetResult({ forgotten: [1], ignored: [] });
+  output.jobForgetResult({ forgotten: [1, 2], ignored: [5] });
+  output.jobCloseResult([]);
+  assert.equal(stdout(), '');
+  assert.deepEqual(
+    stderr()
+      .replace(/\x1b\[[0-9;]*m/g, '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^\S+ /, '')),
+    [
+      'INFO Job 3 closed',
+      'ERROR Closing job 4 failed; job is already closed',
+      'ERROR Closing job 9 failed; job not found',
+      'INFO 1 job were forgotten',
+      'INFO 2 jobs were forgotten, 1 were ignored due to wrong state or invalid ID',
+      'INFO There is nothing to close',
+    ],
+  );
 });

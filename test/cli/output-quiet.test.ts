@@ -54,3 +54,15 @@ test('detail commands print nothing; errors go to stderr without colour', () => 
   output.error('Job 5 not found');
   assert.equal(stderr(), 'Job 5 not found\n');
 });
+
+test('close and forget print the ids of the jobs they closed or forgot; failures go to stderr', () => {
+  const { output, stdout, stderr } = quiet();
+  output.jobCloseResult([
+    { jobId: 7, result: 'closed' },
+    { jobId: 3, result: 'closed' },
+    { jobId: 5, result: 'already-closed' },
+  ]);
+  output.jobForgetResult({ forgotten: [9, 8], ignored: [10] });
+  assert.equal(stdout(), '3\n7\n8\n9\n');
+  assert.match(stderr().replace(/\x1b\[[0-9;]*m/g, ''), /^\S+ ERROR Closing job 5 failed; job is already closed\n$/);
+});

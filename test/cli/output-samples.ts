@@ -1,6 +1,6 @@
 // Sample client data shared by the output tests.
 
-import type { JobDetail, JobSummary, ServerDetail, TaskDetail, WorkerDetail } from '../../src/client/types.js';
+import type { JobDetail, JobSummary, ServerDetail, TaskDetail, TemplateDetail, WorkerDetail } from '../../src/client/types.js';
 
 /** 2024-03-05T10:20:30Z */
 export const T0 = Date.UTC(2024, 2, 5, 10, 20, 30);
@@ -78,9 +78,8 @@ export const TASKS: TaskDetail[] = [
   task({ taskId: 4, state: 'WAITING' }),
 ];
 
-export const JOB_DETAIL: JobDetail = {
-  ...JOBS[1]!,
-  taskIds: [{ start: 1, end: 10, step: 1 }],
+/** How the tasks of JOB_DETAIL run: its one array submission. */
+export const TEMPLATE: TemplateDetail = {
   program: {
     args: ['./sim', '--seed', '1'],
     env: { OMP_NUM_THREADS: '4', HQ_JOB_ID: '2', A: 'b' },
@@ -88,15 +87,29 @@ export const JOB_DETAIL: JobDetail = {
     stdout: '%{CWD}/job-%{JOB_ID}/%{TASK_ID}.stdout',
     stderr: '',
   },
-  resources: [
-    { name: 'gpus', amount: 0.5, policy: 'compact' },
-    { name: 'cpus', amount: 4, policy: 'compact!' },
+  variants: [
+    {
+      nodes: 0,
+      resources: [
+        { name: 'gpus', amount: 0.5, policy: 'compact' },
+        { name: 'cpus', amount: 4, policy: 'compact!' },
+      ],
+    },
   ],
   priority: 3,
-  maxFails: null,
   crashLimit: 5,
   timeLimit: 90,
   timeRequest: 0,
+  taskDir: false,
+  pinMode: 'none',
+  streamDir: '',
+};
+
+export const JOB_DETAIL: JobDetail = {
+  ...JOBS[1]!,
+  taskIds: [{ start: 1, end: 10, step: 1 }],
+  maxFails: null,
+  submits: [{ graph: false, templates: [TEMPLATE] }],
   submitDir: '/home/user',
   submitTime: T0,
   startTime: T0 + 1000,

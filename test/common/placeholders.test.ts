@@ -8,6 +8,7 @@ import {
   fillPlaceholders,
   hasPlaceholder,
   listPlaceholders,
+  resolveStreamDir,
   resolveTaskPaths,
   splitTemplate,
 } from '../../src/common/placeholders.js';
@@ -82,4 +83,12 @@ test('task paths: cwd first, then output paths relative to the submit dir', () =
     ),
     { cwd: '/foo', stdout: '/foo/job-1/2.stdout', stderr: '/foo/job-1/2.stderr' },
   );
+});
+
+test('stream directories: placeholders filled as far as known, then made absolute against the submit dir', () => {
+  assert.equal(resolveStreamDir('log-%{JOB_ID}', { jobId: 7, submitDir: '/foo', serverUid: 'uid' }), '/foo/log-7');
+  assert.equal(resolveStreamDir('%{SUBMIT_DIR}/%{SERVER_UID}/s', { submitDir: '/foo', serverUid: 'abc' }), '/foo/abc/s');
+  // Before the job has its id, %{JOB_ID} stays for the server to fill.
+  assert.equal(resolveStreamDir('out/%{JOB_ID}', { submitDir: '/foo' }), '/foo/out/%{JOB_ID}');
+  assert.equal(resolveStreamDir('/abs/%{JOB_ID}', { jobId: 1, submitDir: '/foo' }), '/abs/1');
 });

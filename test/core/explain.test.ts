@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RESOURCE_UNIT } from '../../src/core/resources.js';
 import { TaskState } from '../../src/core/task-state.js';
-import { SchedulerHarness, variant } from './scheduler-harness.js';
+import { SchedulerHarness, indexed, variant } from './scheduler-harness.js';
 
 const U = RESOURCE_UNIT;
 
@@ -74,4 +74,29 @@ test('explain: a multi-node task against the size of the worker group', () => {
   assert.equal(result.runnableEver, false);
   assert.throws(() => h.scheduler.explain(mn, 9, 1), /unknown worker 9/);
   assert.throws(() => h.scheduler.explain(999, 1, 1), RangeError);
+});
+
+test('explain: coupled groups worse than on an idle worker hold back the strict entries', () => {
+  const h = new SchedulerHarness();
+  // Three NUMA groups of 2 cpus and 2 gpus, group i of both together.
+  h.scheduler.addWorker(1, [indexed('cpus', 6, 3), indexed('gpus', 6, 3)], 0, { group: 'g', endTimeMs: 0, coupling: ['cpus', 'gpus'] });
+  const cpus = h.job(1, { count: 2, cpus: 2 }); // groups 0 and 1
+  const gpus = h.job(2, { count: 3, variants: [variant({ gpus: 2 })] }); // groups 0, 1 and 2
+  h.schedule();
+  h.run(gpus); // gpus of group 0 free again: free cpus only in group 2, free gpus only in group 0
+  const row = h.job(3, { count: 1, variants: [variant({ cpus: 1, gpus: 1 }, 'compact!')] });
+  const result = h.scheduler.explain(row, 1, 1);
+  assert.equal(result.runnableNow, false);
+  assert.equal(result.runnableEver, true);
+  assert.deepEqual(
+    result.variants[0].entries.map((e) => [e.resource, e.workerFree / U, e.fitsNow, e.fitsEver]),
+    [
+      ['cpus', 2, false, true],
+      ['gpus', 2, false, true],
+    ],
+  );
+  assert.deepEqual(h.schedule(), []);
+  h.run(cpus); // cpus of group 0 free: a matching pair
+  assert.equal(h.scheduler.explain(row, 1, 2).runnableNow, true);
+  assert.deepEqual(h.schedule(), [row]);
 });

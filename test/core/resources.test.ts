@@ -62,6 +62,23 @@ test('requests are deduplicated whatever the entry order', () => {
   assert.throws(() => requests.nodes(9), RangeError);
 });
 
+test('the time request is part of a request: same resources, other time, other id', () => {
+  const requests = new RequestTable(new ResourceRegistry());
+  const cpus = [compactVariant([{ name: 'cpus', amount: U }])];
+  const any = requests.add(cpus);
+  const hour = requests.add(cpus, 3_600_000);
+  assert.notEqual(hour, any);
+  assert.equal(requests.add(cpus, 3_600_000), hour);
+  assert.equal(requests.add(cpus, 0), any);
+  assert.deepEqual([requests.timeRequestMs(any), requests.timeRequestMs(hour)], [0, 3_600_000]);
+  assert.throws(() => requests.timeRequestMs(7), RangeError);
+  assert.throws(() => requests.add(cpus, -5), /invalid time request -5 ms/);
+  assert.throws(() => requests.add(cpus, Number.NaN), UserError);
+  // Ids past the first growth of the per-request arrays keep their time.
+  const many = Array.from({ length: 40 }, (_, i) => requests.add(cpus, i + 1));
+  assert.deepEqual(many.map((id) => requests.timeRequestMs(id)), Array.from({ length: 40 }, (_, i) => i + 1));
+});
+
 test('variants keep their order; a multi-node request has one variant and no entries', () => {
   const requests = new RequestTable(new ResourceRegistry());
   const gpu = { nodes: 0, entries: [{ resource: 'gpus', amount: U, policy: 'compact' as const }] };

@@ -13,6 +13,7 @@ export interface JobSpec {
   variants?: ResourceVariant[];
   priority?: number;
   crashLimit?: number;
+  /** Part of the tasks' resource request. */
   timeRequestMs?: number;
   deps?: TaskDependencies;
 }
@@ -58,19 +59,15 @@ export class SchedulerHarness {
     return resources;
   }
 
-  request(cpus: number, gpus = 0, policy: ResourcePolicy = 'compact'): number {
-    return this.requests.add([variant(gpus > 0 ? { cpus, gpus } : { cpus }, policy)]);
+  request(cpus: number, gpus = 0, policy: ResourcePolicy = 'compact', timeRequestMs = 0): number {
+    return this.requests.add([variant(gpus > 0 ? { cpus, gpus } : { cpus }, policy)], timeRequestMs);
   }
 
   /** Adds a job and submits its tasks; returns the first row. */
   job(jobId: number, spec: JobSpec): number {
-    const request = spec.variants ? this.requests.add(spec.variants) : this.request(spec.cpus ?? 1, spec.gpus ?? 0, spec.policy);
-    this.scheduler.addJob(jobId, {
-      priority: spec.priority ?? 0,
-      request,
-      crashLimit: spec.crashLimit ?? 0,
-      timeRequestMs: spec.timeRequestMs ?? 0,
-    });
+    const timeRequestMs = spec.timeRequestMs ?? 0;
+    const request = spec.variants ? this.requests.add(spec.variants, timeRequestMs) : this.request(spec.cpus ?? 1, spec.gpus ?? 0, spec.policy, timeRequestMs);
+    this.scheduler.addJob(jobId, { priority: spec.priority ?? 0, request, crashLimit: spec.crashLimit ?? 0 });
     return this.more(jobId, spec.count, request, spec.priority ?? 0, spec.deps);
   }
 

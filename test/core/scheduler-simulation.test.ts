@@ -145,9 +145,9 @@ class Simulation {
     const which = p.chance(0.04) ? IMPOSSIBLE : p.chance(0.04) ? MULTI_NODE : p.int(MULTI_NODE);
     const count = which === MULTI_NODE ? 1 + p.int(3) : 1 + p.int(40);
     const priority = p.int(5) - 2;
-    const request = this.requestIds[which];
     const timeRequestMs = p.chance(0.2) ? 100 + p.int(1000) : 0;
-    this.h.scheduler.addJob(id, { priority, request, crashLimit: p.int(3), timeRequestMs });
+    const request = timeRequestMs > 0 ? this.h.requests.add(REQUESTS[which], timeRequestMs) : this.requestIds[which];
+    this.h.scheduler.addJob(id, { priority, request, crashLimit: p.int(3) });
     this.timeRequestOfJob.set(id, timeRequestMs);
     const table = this.h.table;
     const { start } = table.allocate(count);

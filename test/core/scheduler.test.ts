@@ -5,7 +5,7 @@ import { RESOURCE_UNIT, RequestTable, ResourceRegistry, compactVariant } from '.
 import { FailReason, Scheduler, TaskEvent } from '../../src/core/scheduler.js';
 import { TaskTable } from '../../src/core/task-table.js';
 import { TaskState } from '../../src/core/task-state.js';
-import { SchedulerHarness, indexed } from './scheduler-harness.js';
+import { SchedulerHarness, indexed, variant } from './scheduler-harness.js';
 
 /** Runs every task to completion one at a time and returns the assignment order. */
 function drainOneByOne(h: SchedulerHarness): number[] {
@@ -294,8 +294,9 @@ test('several submits to one job and rows with different requests', () => {
   const second = h.more(1, 2, twoCpus);
   // Rows of one submit may differ in request; each request is placed on its own.
   const { start: third } = h.table.allocate(3);
-  h.table.fillJob(third, 3, 1, null, 0, h.request(1));
-  h.table.setRequest(third + 1, twoCpus);
+  h.table.addBlock(third, 1, 1, 10, 1, 0, h.request(1), 0);
+  h.table.addBlock(third + 1, 1, 1, 11, 1, 0, twoCpus, 0);
+  h.table.addBlock(third + 2, 1, 1, 12, 1, 0, h.request(1), 0);
   h.scheduler.submit(1, third, 3);
   h.worker(1, 1); // only 1-cpu tasks fit here
   const order = drainOneByOne(h);
@@ -312,7 +313,8 @@ test('bad arguments', () => {
   assert.throws(() => h.scheduler.addJob(2, { priority: 1.5, request: 0, crashLimit: 0 }), UserError);
   assert.throws(() => h.scheduler.addJob(2, { priority: 0, request: 0, crashLimit: -1 }), UserError);
   assert.throws(() => h.scheduler.addJob(2, { priority: 0, request: 77, crashLimit: 0 }), RangeError);
-  assert.throws(() => h.scheduler.addJob(2, { priority: 0, request: 0, crashLimit: 0, timeRequestMs: -1 }), UserError);
+  assert.throws(() => h.requests.add([variant({ cpus: 1 })], -1), UserError);
+  assert.throws(() => h.scheduler.setTemplateCrashLimits(1, [{ template: 0, crashLimit: -2 }]), UserError);
   assert.throws(() => h.scheduler.submit(5, 0, 1), /unknown job 5/);
   assert.throws(() => h.scheduler.submit(1, 0, 2), RangeError);
   const { start } = h.table.allocate(2);

@@ -13,12 +13,9 @@ test('rows grow across chunks and keep their values', () => {
   assert.equal(second.newChunks.length, 3); // rows 8..24 need chunks 1, 2, 3
   assert.equal(table.length, 25);
   for (let row = 0; row < 25; row++) {
-    table.setJob(row, 100 + row);
-    table.setTaskId(row, 1000 + row);
+    table.addBlock(row, 1, 100 + row, 1000 + row, 1, row - 10, row % 4, row % 3);
     table.setWorker(row, row % 3);
     table.setInstance(row, row * 2);
-    table.setPriority(row, row - 10);
-    table.setRequest(row, row % 4);
     table.setStartTime(row, 1.7e12 + row);
     table.setEndTime(row, 1.8e12 + row + 0.5);
     table.setState(row, (row % 6) as TaskState);
@@ -31,18 +28,20 @@ test('rows grow across chunks and keep their values', () => {
     assert.equal(table.instance(row), row * 2);
     assert.equal(table.priority(row), row - 10);
     assert.equal(table.request(row), row % 4);
+    assert.equal(table.template(row), row % 3);
     assert.equal(table.startTime(row), 1.7e12 + row);
     assert.equal(table.endTime(row), 1.8e12 + row + 0.5);
     assert.equal(table.state(row), row % 6);
     assert.equal(table.variant(row), row % 5);
   }
+  assert.equal(table.blockCount, 25);
 });
 
 test('a view attached from shared sees the same rows, and new chunks once added', () => {
   const owner = TaskTable.create(4);
   owner.allocate(3);
+  owner.addBlock(0, 3, 7, 0, 1, 0, 0, 0);
   const other = TaskTable.attach(structuredClone(owner.shared));
-  owner.setJob(2, 7);
   other.setState(1, TaskState.Running);
   assert.equal(other.job(2), 7);
   assert.equal(owner.state(1), TaskState.Running);
@@ -50,11 +49,13 @@ test('a view attached from shared sees the same rows, and new chunks once added'
   const { start, newChunks } = owner.allocate(6);
   assert.equal(other.length, 9); // the row count is shared
   other.addChunks(newChunks);
-  owner.setTaskId(start + 5, 42);
-  assert.equal(other.taskId(start + 5), 42);
-  assert.equal(owner.shared.chunks.length, 3);
+  // Blocks made after the allocation come with the next takeNewChunks().
+  for (let i = 0; i < 2000; i++) owner.addBlock(start + 5, 1, 8, 42 + i, 1, 0, 0, 0);
+  other.addChunks(owner.takeNewChunks());
+  assert.equal(other.taskId(start + 5), 42 + 1999);
+  assert.equal(other.job(start + 5), 8);
+  assert.equal(owner.shared.chunks.length, 3 + 2); // row chunks, then block chunks
 });
-
 test('crash counts saturate at 255', () => {
   const table = TaskTable.create(4);
   table.allocate(1);
@@ -75,13 +76,14 @@ test('fillJob initialises a range across chunk borders', () => {
     table.setStartTime(row, 5);
     table.setEndTime(row, 6);
   }
-  table.fillJob(1, 9, 4, null, 7, 2);
+  assert.deepEqual(table.fillJob(1, 9, 4, null, 7, 2, 1).length, 1);
   for (let row = 1; row < 10; row++) {
     assert.equal(table.state(row), TaskState.Waiting);
     assert.equal(table.job(row), 4);
     assert.equal(table.taskId(row), row - 1);
     assert.equal(table.priority(row), 7);
     assert.equal(table.request(row), 2);
+    assert.equal(table.template(row), 1);
     assert.equal(table.worker(row), 0);
     assert.equal(table.instance(row), 0);
     assert.equal(table.crashCount(row), 0);
@@ -92,11 +94,15 @@ test('fillJob initialises a range across chunk borders', () => {
   assert.equal(table.state(0), TaskState.Failed);
   assert.equal(table.state(10), TaskState.Failed);
 
-  const ids = Uint32Array.from([10, 20, 30, 40, 50, 60]);
-  table.fillJob(3, 6, 5, ids, 0, 0);
-  assert.deepEqual([3, 4, 5, 6, 7, 8].map((row) => table.taskId(row)), [10, 20, 30, 40, 50, 60]);
+  // Ids are kept as evenly stepping runs, found greedily: 10..50 by 10, then 7 and 60, then 61.
+  const ids = Uint32Array.from([10, 20, 30, 40, 50, 7, 60, 61]);
+  const blocks = table.fillJob(2, 8, 5, ids, 0, 0);
+  assert.equal(blocks.length, 3);
+  assert.deepEqual([2, 3, 4, 5, 6, 7, 8, 9].map((row) => table.taskId(row)), [10, 20, 30, 40, 50, 7, 60, 61]);
+  assert.deepEqual(blocks.map((b) => [table.blockFirstRow(b), table.blockRows(b), table.blockStep(b)]), [[2, 5, 10], [7, 2, 53], [9, 1, 1]]);
   assert.throws(() => table.fillJob(8, 4, 1, null, 0, 0), RangeError);
   assert.throws(() => table.fillJob(0, 3, 1, Uint32Array.of(1), 0, 0), RangeError);
+  assert.throws(() => table.addBlock(0, 2, 1, 0xffff_ffff, 1, 0, 0, 0), RangeError);
 });
 
 test('countStates counts a range by state', () => {
@@ -113,18 +119,62 @@ test('countStates counts a range by state', () => {
   assert.throws(() => table.countStates(5, 6, out), RangeError);
 });
 
-test('a million rows allocate in about 43 MB', () => {
+test('a million rows allocate in about 31 MB and take one block', () => {
   const table = TaskTable.create();
   const { start, newChunks } = table.allocate(1_000_000);
   assert.equal(start, 0);
   assert.equal(newChunks.length, 16);
-  assert.ok(table.byteLength <= 48 * 1024 * 1024, `${table.byteLength} bytes`);
-  assert.equal(TASK_ROW_BYTES <= 48, true);
+  assert.ok(table.byteLength <= 32 * 1024 * 1024, `${table.byteLength} bytes`);
+  assert.ok(TASK_ROW_BYTES <= 32);
   table.fillJob(0, 1_000_000, 1, null, 0, 0);
+  assert.equal(table.blockCount, 1);
   assert.equal(table.taskId(999_999), 999_999);
   const out = new Uint32Array(6);
   table.countStates(0, 1_000_000, out);
   assert.equal(out[TaskState.Waiting], 1_000_000);
+});
+
+test('released rows and blocks are reused before the table grows', () => {
+  const table = TaskTable.create(1024);
+  const a = table.allocate(3000);
+  const blockA = table.addBlock(a.start, 3000, 1, 0, 1, 0, 0, 0);
+  const b = table.allocate(500);
+  table.addBlock(b.start, 500, 2, 0, 1, 0, 0, 0);
+  const capacity = table.capacity;
+  table.release(a.start, 3000);
+  table.freeBlock(blockA);
+  assert.equal(table.freeRowCount, 3000);
+  assert.equal(table.blockCount, 1);
+
+  // A contiguous request takes the first free run long enough.
+  const c = table.allocate(1000);
+  assert.equal(c.start, 0);
+  assert.deepEqual(c.newChunks, []);
+  assert.equal(table.addBlock(c.start, 1000, 3, 5, 2, 0, 0, 0), blockA); // the freed block number again
+  assert.equal(table.taskId(999), 5 + 999 * 2);
+  assert.equal(table.job(999), 3);
+  assert.equal(table.state(999), TaskState.Waiting);
+
+  // Runs take what is free (lowest rows first) and append the rest after the last row.
+  table.release(c.start, 1000);
+  const d = table.allocateRuns(3600);
+  assert.deepEqual(d.runs, [0, 3000, 3500, 600]);
+  assert.equal(table.length, 4100);
+  assert.equal(table.capacity, 5 * 1024);
+  assert.equal(table.freeRowCount, 0);
+  table.release(3500, 600);
+  const e = table.allocateRuns(700); // joins the free tail with new rows: one run
+  assert.deepEqual(e.runs, [3500, 700]);
+  assert.equal(table.capacity >= capacity, true);
+});
+
+test('releasing rows twice or outside the table is refused', () => {
+  const table = TaskTable.create(4);
+  table.allocate(8);
+  table.release(2, 3);
+  assert.throws(() => table.release(4, 2), /already free/);
+  assert.throws(() => table.release(6, 5), RangeError);
+  assert.throws(() => table.freeBlock(0), /no task block/);
 });
 
 test('bad chunk sizes and counts are refused', () => {

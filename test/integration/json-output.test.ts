@@ -9,8 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { Cluster, eventually, type ClusterWorker } from '../support/cluster.js';
 import { assertMatchesSchema, loadSchema, type LoadedSchema } from '../support/json-schema.js';
 
-/** test/schemas in the source tree, seen from dist/test/integration/. */
-const SCHEMA_DIR = fileURLToPath(new URL('../../../test/schemas/', import.meta.url));
+/** test/schemas of the source tree: the first one above the compiled test (dist/test/..., .build/NAME/test/...). */
+function schemaDir(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'test', 'schemas');
+    if (fs.existsSync(path.join(candidate, 'common.json'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error('test/schemas not found above the test');
+  }
+}
+const SCHEMA_DIR = schemaDir();
 
 function schema(name: string): LoadedSchema {
   return loadSchema(path.join(SCHEMA_DIR, `${name}.json`));
@@ -230,28 +237,30 @@ test('server info', async () => {
   assert.equal(fs.realpathSync(info.server_dir), fs.realpathSync(c.serverDir));
 });
 
-test('task explain for a task that can never run and for one that waits for room', async () => {
+test('task explain in HyperQueue\'s terms: per worker and variant, what the task asks for and what the worker has', async () => {
+  type Item = { Resources?: { resource: string; request_amount: number; worker_amount: number } };
   interface ExplainJson {
-    job_id: number;
-    task_id: number;
-    state: string;
-    workers: Array<{ workerId: number; runnableNow: boolean; runnableEver: boolean; variants: Array<{ resources: Array<{ name: string }> }> }>;
+    task_id: { job_id: number; job_task_id: number };
+    explanation: { n_task_deps: number; n_waiting_deps: number; workers: Array<{ worker_id: number; variants: Item[][] }> };
   }
   const never = await c.hqJson<ExplainJson>(['task', 'explain', String(impossibleJob), '0']);
   assertMatchesSchema(never, schema('task-explain'), 'task explain (never)');
-  assert.equal(never.job_id, impossibleJob);
-  assert.equal(never.state, 'WAITING');
+  assert.deepEqual(never.task_id, { job_id: impossibleJob, job_task_id: 0 });
+  assert.equal(never.explanation.n_task_deps, 0);
+  assert.equal(never.explanation.n_waiting_deps, 0);
+  // Amounts in ten-thousandths: 64 cpus asked, 4 (2x2) and 1 offered.
   assert.deepEqual(
-    never.workers.map((w) => [w.workerId, w.runnableEver]),
+    never.explanation.workers.map((w) => [w.worker_id, w.variants]),
     [
-      [gpuWorker.id, false],
-      [smallWorker.id, false],
+      [gpuWorker.id, [[{ Resources: { resource: 'cpus', request_amount: 640_000, worker_amount: 40_000 } }]]],
+      [smallWorker.id, [[{ Resources: { resource: 'cpus', request_amount: 640_000, worker_amount: 10_000 } }]]],
     ],
   );
   const later = await c.hqJson<ExplainJson>(['task', 'explain', String(gatedJob), '2', '--worker', String(gpuWorker.id)]);
   assertMatchesSchema(later, schema('task-explain'), 'task explain (busy)');
-  assert.deepEqual(
-    later.workers.map((w) => [w.workerId, w.runnableNow, w.runnableEver]),
-    [[gpuWorker.id, false, true]],
-  );
+  assert.deepEqual(later.explanation.workers, [
+    { worker_id: gpuWorker.id, variants: [[{ Resources: { resource: 'cpus', request_amount: 20_000, worker_amount: 40_000 } }]] },
+  ]);
+  // No camelCase key anywhere.
+  assert.doesNotMatch(JSON.stringify([never, later]), /"[a-z]+[A-Z]/);
 });

@@ -12,12 +12,12 @@ import { HqClient } from '../../src/client/client.js';
 
 /**
  * The CLI under test: $HQ_TEST_BIN when set (e.g. the compiled modules,
- * dist/src/cli/hq.js), else the bundle that users run (dist/bundle/hq.js,
+ * dist/src/cli/hq.js), else the bundle that users run (dist/bundle/hq.cjs,
  * seen from dist/test/support/cluster.js).
  */
 export const HQ_BIN = process.env.HQ_TEST_BIN
   ? path.resolve(process.env.HQ_TEST_BIN)
-  : fileURLToPath(new URL('../../bundle/hq.js', import.meta.url));
+  : fileURLToPath(new URL('../../bundle/hq.cjs', import.meta.url));
 
 /** Longest any single `hq` command may take before it counts as hung. */
 const COMMAND_TIMEOUT_MS = 30_000;

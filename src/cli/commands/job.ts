@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { parseId, parseIdSelector, type IdSelector } from '../../common/id-selector.js';
 import { formatIdRanges } from '../../common/id-range.js';
 import { catJobOutput } from './job-output.js';
-import { readJobFileSpec } from './submit-file.js';
+import { jobFileSubmitSpec } from './submit-file.js';
 import { UserError } from '../../common/errors.js';
 import type { CommandRunner } from '../context.js';
 import { waitForJobs } from './job-wait.js';
@@ -108,7 +108,11 @@ export function jobCommands(run: Run) {
               const tasks = await client.tasks({ kind: 'ids', ranges: [{ start: jobId, end: jobId, step: 1 }] }, { kind: 'all' });
               existing = tasks.map((t) => t.taskId);
             }
-            const spec = readJobFileSpec(String(args.file), jobId, existing);
+            // The TOML reader is loaded only here. [[task]] tables make a task graph, an
+            // [array] table an array (as job info shows them).
+            const { readJobFile } = await import('../../client/job-file.js');
+            const parsed = readJobFile(String(args.file), existing ? { existingTaskIds: existing } : {});
+            const spec = { ...jobFileSubmitSpec(parsed, process.cwd(), jobId), graph: parsed.array === null };
             const id = await client.submit(spec);
             ctx.output.jobSubmitted(id);
             if (args.wait || args.progress) {
@@ -133,9 +137,12 @@ export function jobCommands(run: Run) {
       .command('close <selector>', 'Close open jobs: they end once their tasks have', {}, (args) =>
         run(args, async (ctx) => {
           const client = await ctx.connect();
-          const [closed, notOpen] = await client.closeJobs(parseIdSelector(String(args.selector)));
-          for (const id of closed) ctx.output.message(`Job ${id} closed`);
-          if (notOpen.length > 0) throw new UserError(`Job ${notOpen.join(', ')} is not open`);
+          const res = await client.closeJobs(parseIdSelector(String(args.selector)));
+          ctx.output.jobCloseResult([
+            ...res.closed.map((jobId) => ({ jobId, result: 'closed' as const })),
+            ...res.notOpen.map((jobId) => ({ jobId, result: 'already-closed' as const })),
+            ...res.notFound.map((jobId) => ({ jobId, result: 'not-found' as const })),
+          ]);
         }),
       )
       .command(
@@ -146,9 +153,8 @@ export function jobCommands(run: Run) {
           run(args, async (ctx) => {
             const client = await ctx.connect();
             const states = filterStates(args.filter);
-            const [forgotten, kept] = await client.forgetJobs(parseIdSelector(String(args.selector)), states);
-            ctx.output.message(`${forgotten.length} ${forgotten.length === 1 ? 'job was' : 'jobs were'} forgotten` +
-              (kept.length > 0 ? `, ${kept.length} kept (not ended or filtered out)` : ''));
+            const res = await client.forgetJobs(parseIdSelector(String(args.selector)), states);
+            ctx.output.jobForgetResult({ forgotten: res.forgotten, ignored: [...res.kept, ...res.notFound] });
           }),
       )
       .command(

@@ -9,8 +9,9 @@ import type { CommandRunner, GlobalArgs } from '../context.js';
 
 type Run = CommandRunner;
 
-function open(dir: unknown): StreamReader {
-  return StreamReader.open(String(dir));
+/** The stream files of `dir`; of one server only when the directory is shared by several. */
+function open(dir: unknown, serverUid: unknown): StreamReader {
+  return StreamReader.open(String(dir), serverUid !== undefined ? { serverUid: String(serverUid) } : {});
 }
 
 function channel(value: unknown): StreamChannel {
@@ -43,6 +44,7 @@ export function outputLogCommand(run: Run) {
         .positional('dir', { type: 'string', describe: 'Stream directory' })
         .positional('action', { type: 'string', describe: ACTIONS.join(' | ') })
         .positional('stream', { type: 'string', describe: 'stdout or stderr (cat)' })
+        .option('server-uid', { type: 'string', describe: 'Read the files of this server only (a directory shared by several servers)' })
         .option('job', { type: 'string', describe: 'Only this job' })
         .option('tasks', { type: 'string', describe: 'Only these task ids (cat, export)' })
         .option('channel', { type: 'string', describe: 'Only stdout or stderr (show)' })
@@ -51,7 +53,7 @@ export function outputLogCommand(run: Run) {
       run(args, async (ctx) => {
         const action = String(args.action);
         if (!ACTIONS.includes(action)) throw new UserError(`Invalid action '${action}': expected ${ACTIONS.join(', ')}`);
-        const reader = open(args.dir);
+        const reader = open(args.dir, args['server-uid']);
         switch (action) {
           case 'summary': {
             const s = reader.summary();

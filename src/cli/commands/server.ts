@@ -1,6 +1,5 @@
 // hq server start|stop|info|wait
 import type { Argv } from 'yargs';
-import { startServer } from '../../server/server.js';
 import { parseDuration } from '../../common/duration.js';
 import { UserError } from '../../common/errors.js';
 import { HqClient } from '../../client/client.js';
@@ -29,6 +28,8 @@ export function serverCommands(run: Run) {
             .option('worker-port', { type: 'string', describe: 'Port for workers (default: assigned by the OS)' }),
         (args) =>
           run(args, async (ctx) => {
+            // Loaded on demand: client commands never need the server's code.
+            const { startServer } = await import('../../server/server.js');
             const server = await startServer({
               serverDir: ctx.serverDir,
               host: args.host as string | undefined,

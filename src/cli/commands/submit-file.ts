@@ -1,11 +1,11 @@
 // hq job submit-file FILE: a job definition file becomes one submission with
 // a template per task (or one for an array), dependencies included.
-import path from 'node:path';
-import fs from 'node:fs';
-import { readJobFile, type JobFileSpec, type JobFileTaskConfig } from '../../client/job-file.js';
+import type { JobFileSpec, JobFileTaskConfig } from '../../client/job-file.js';
 import type { SubmitSpec, TaskTemplateSpec } from '../../client/client.js';
 import { UserError } from '../../common/errors.js';
 import type { IdRange } from '../../common/id-range.js';
+import { DEFAULT_STDERR_TEMPLATE, DEFAULT_STDOUT_TEMPLATE } from '../../common/placeholders.js';
+import { prepareStreamDir } from './submit.js';
 
 function template(
   config: JobFileTaskConfig,
@@ -16,7 +16,13 @@ function template(
   return {
     ids,
     entries,
-    program: { ...config.program, ...(config.stdin ? { stdin: Buffer.from(config.stdin) } : {}) },
+    program: {
+      ...config.program,
+      // A streamed channel travels as its default template, which the worker streams (see isStreamedOutput).
+      ...(config.output.stdout.kind === 'stream' ? { stdout: DEFAULT_STDOUT_TEMPLATE } : {}),
+      ...(config.output.stderr.kind === 'stream' ? { stderr: DEFAULT_STDERR_TEMPLATE } : {}),
+      ...(config.stdin ? { stdin: Buffer.from(config.stdin) } : {}),
+    },
     variants: config.variants.map((v) => ({ nodes: v.nodes, resources: v.resources })),
     priority: config.priority,
     crashLimit: config.crashLimit,
@@ -29,16 +35,7 @@ function template(
 }
 
 export function jobFileSubmitSpec(spec: JobFileSpec, submitDir: string, jobId?: number): SubmitSpec {
-  let streamDir = '';
-  if (spec.stream) {
-    streamDir = path.resolve(submitDir, spec.stream);
-    try {
-      fs.mkdirSync(streamDir, { recursive: true });
-      fs.accessSync(streamDir, fs.constants.W_OK);
-    } catch (e) {
-      throw new UserError(`Stream directory '${spec.stream}' is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
+  const streamDir = spec.stream ? prepareStreamDir(spec.stream, submitDir, jobId) : '';
   const templates: TaskTemplateSpec[] = spec.array
     ? [template(spec.array.task, spec.array.ids, spec.array.entries, [])]
     : spec.tasks.map((t) =>
@@ -46,9 +43,4 @@ export function jobFileSubmitSpec(spec: JobFileSpec, submitDir: string, jobId?: 
       );
   if (templates.length === 0) throw new UserError('The job file defines no tasks');
   return { jobId, name: spec.name, maxFails: spec.maxFails, submitDir, streamDir, templates };
-}
-
-export function readJobFileSpec(file: string, jobId?: number, existingTaskIds?: Iterable<number>): SubmitSpec {
-  const spec = readJobFile(file, existingTaskIds ? { existingTaskIds } : {});
-  return jobFileSubmitSpec(spec, process.cwd(), jobId);
 }

@@ -9,8 +9,14 @@ import { parseDuration } from '../../common/duration.js';
 import { parseIdRanges } from '../../common/id-range.js';
 import { parseCpuRequest } from '../../common/cpus-spec.js';
 import { parseResourceRequest, ALL_RESOURCES } from '../../common/resource-spec.js';
-import { checkPlaceholders, DEFAULT_STDERR_TEMPLATE, DEFAULT_STDOUT_TEMPLATE, DEFAULT_CWD_TEMPLATE } from '../../common/placeholders.js';
-import type { ResourceAmount } from '../../client/types.js';
+import {
+  checkPlaceholders,
+  DEFAULT_STDERR_TEMPLATE,
+  DEFAULT_STDOUT_TEMPLATE,
+  DEFAULT_CWD_TEMPLATE,
+  resolveStreamDir,
+} from '../../common/placeholders.js';
+import type { OnCloseBehavior, ResourceAmount } from '../../client/types.js';
 import type { SubmitSpec } from '../../client/client.js';
 import type { CommandRunner, GlobalArgs } from '../context.js';
 import { waitForJobs } from './job-wait.js';
@@ -56,12 +62,23 @@ function integer(value: unknown, flag: string, min: number): number {
   return Number(text);
 }
 
-function outputPath(value: unknown, fallback: string, flag: string): string {
-  if (value === undefined) return fallback;
-  const text = String(value);
-  if (text === 'none') return '';
+const RM_IF_FINISHED = 'rm-if-finished';
+
+/**
+ * `--stdout`/`--stderr`: a path template, `none`, or either with HyperQueue's
+ * `:rm-if-finished` suffix (alone, it keeps the default path).
+ */
+function outputPath(value: unknown, fallback: string, flag: '--stdout' | '--stderr'): { path: string; onClose?: OnCloseBehavior } {
+  if (value === undefined) return { path: fallback };
+  let text = String(value);
+  if (text === 'none') return { path: '' };
+  let onClose: OnCloseBehavior | undefined;
+  if (text.endsWith(`:${RM_IF_FINISHED}`)) {
+    onClose = RM_IF_FINISHED;
+    text = text.slice(0, -RM_IF_FINISHED.length - 1).trim() || fallback;
+  }
   checkPlaceholders(text, flag === '--stdout' ? 'stdout' : 'stderr');
-  return text;
+  return onClose ? { path: text, onClose } : { path: text };
 }
 
 function crashLimit(value: unknown): number {
@@ -131,12 +148,16 @@ export function buildSubmitSpec(args: Record<string, unknown>, program: string[]
   const streamDir = args.stream !== undefined ? String(args.stream) : args.log !== undefined ? String(args.log) : '';
   if (pin && pin !== 'taskset' && pin !== 'omp') throw new UserError(`Invalid --pin '${pin}': expected taskset or omp`);
   const priority = args.priority !== undefined ? integer(args.priority, '--priority', -(2 ** 31)) : 0;
+  const jobId = args.job !== undefined ? integer(args.job, '--job', 1) : undefined;
+  const submitDir = process.cwd();
+  const stdout = outputPath(args.stdout, DEFAULT_STDOUT_TEMPLATE, '--stdout');
+  const stderr = outputPath(args.stderr, DEFAULT_STDERR_TEMPLATE, '--stderr');
   return {
     name: args.name !== undefined ? String(args.name) : '',
     maxFails: args['max-fails'] !== undefined ? integer(args['max-fails'], '--max-fails', 0) : null,
-    jobId: args.job !== undefined ? integer(args.job, '--job', 1) : undefined,
-    submitDir: process.cwd(),
-    streamDir: streamDir ? prepareStreamDir(streamDir) : '',
+    jobId,
+    submitDir,
+    streamDir: streamDir ? prepareStreamDir(streamDir, submitDir, jobId) : '',
     templates: [
       {
         ids: array,
@@ -145,8 +166,10 @@ export function buildSubmitSpec(args: Record<string, unknown>, program: string[]
           args: program,
           env,
           cwd,
-          stdout: outputPath(args.stdout, DEFAULT_STDOUT_TEMPLATE, '--stdout'),
-          stderr: outputPath(args.stderr, DEFAULT_STDERR_TEMPLATE, '--stderr'),
+          stdout: stdout.path,
+          stderr: stderr.path,
+          ...(stdout.onClose ? { stdoutOnClose: stdout.onClose } : {}),
+          ...(stderr.onClose ? { stderrOnClose: stderr.onClose } : {}),
         },
         variants: [nodes > 0 ? { nodes, resources: [] } : { nodes: 0, resources }],
         priority,
@@ -161,16 +184,24 @@ export function buildSubmitSpec(args: Record<string, unknown>, program: string[]
   };
 }
 
-/** The stream directory, created and checked writable before the job exists. */
-function prepareStreamDir(dir: string): string {
-  const abs = path.resolve(dir);
+/**
+ * The stream directory: its placeholders filled as far as known here (the
+ * server fills the rest, e.g. the id of a new job), absolute, and created and
+ * checked writable before the job exists, up to its first unfilled placeholder.
+ */
+export function prepareStreamDir(template: string, submitDir: string, jobId: number | undefined): string {
+  checkPlaceholders(template, 'log');
+  const dir = resolveStreamDir(template, { submitDir, ...(jobId !== undefined ? { jobId } : {}) });
+  const open = dir.indexOf('%{');
+  // With a placeholder left, the deepest directory known already must be writable.
+  const known = open < 0 ? dir : path.dirname(dir.slice(0, open) + 'x');
   try {
-    fs.mkdirSync(abs, { recursive: true });
-    fs.accessSync(abs, fs.constants.W_OK);
+    fs.mkdirSync(known, { recursive: true });
+    fs.accessSync(known, fs.constants.W_OK);
   } catch (e) {
-    throw new UserError(`Stream directory '${dir}' is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UserError(`Stream directory '${template}' is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return abs;
+  return dir;
 }
 
 /** A request entry; `all` travels as amount 0 with policy 'all'. */
@@ -186,8 +217,8 @@ export function submitOptions(y: Argv): Argv {
     .option('array', { type: 'string', describe: 'Task ids, e.g. 1-10,20,30-40' })
     .option('each-line', { type: 'string', describe: 'One task per line of FILE (HQ_ENTRY)' })
     .option('from-json', { type: 'string', describe: 'One task per item of the JSON array in FILE (HQ_ENTRY)' })
-    .option('stdout', { type: 'string', describe: 'Path of stdout (placeholders allowed) or none' })
-    .option('stderr', { type: 'string', describe: 'Path of stderr (placeholders allowed) or none' })
+    .option('stdout', { type: 'string', describe: 'Path of stdout (placeholders allowed) or none; PATH:rm-if-finished removes it once the task finished' })
+    .option('stderr', { type: 'string', describe: 'Path of stderr (placeholders allowed) or none; PATH:rm-if-finished removes it once the task finished' })
     .option('cwd', { type: 'string', describe: 'Working directory of tasks (default %{SUBMIT_DIR})' })
     .option('env', { type: 'string', array: true, describe: 'KEY=VALUE for the tasks (repeatable)' })
     .option('max-fails', { type: 'string', describe: 'Cancel the rest of the job after more than N failed tasks' })
@@ -201,7 +232,7 @@ export function submitOptions(y: Argv): Argv {
     .option('job', { type: 'string', describe: 'Add the tasks to this open job (see hq job open)' })
     .option('stdin', { type: 'boolean', describe: 'Give the standard input of this command to every task' })
     .option('directives', { type: 'string', describe: 'Read #HQ directives: auto (scripts ending in .sh), file, stdin or off' })
-    .option('stream', { type: 'string', describe: 'Write the outputs of all tasks into compact stream files in DIR' })
+    .option('stream', { type: 'string', describe: 'Write the outputs of all tasks into compact stream files in DIR (%{JOB_ID}, %{SUBMIT_DIR}, %{SERVER_UID} allowed)' })
     .option('log', { type: 'string', describe: 'Older name of --stream' })
     .option('wait', { type: 'boolean', describe: 'Wait until the job ends' })
     .option('progress', { type: 'boolean', describe: 'Show progress until the job ends' });

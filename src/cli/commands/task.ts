@@ -34,7 +34,8 @@ export function taskCommands(run: Run) {
             const jobs = parseIdSelector(String(args.jobs));
             const tasks = args.tasks !== undefined ? parseIdSelector(String(args.tasks), { allowLast: false }) : { kind: 'all' as const };
             const client = await ctx.connect();
-            const list = await client.tasks(jobs, tasks, states(args.filter));
+            // json shows whether outputs were streamed, which the templates tell.
+            const list = await client.tasks(jobs, tasks, states(args.filter), { templates: ctx.mode === 'json' });
             const jobIds = [...new Set(list.map((t) => t.jobId))];
             ctx.output.taskList(jobIds, list, { verbose: Boolean(args.verbose) });
           }),
@@ -44,7 +45,8 @@ export function taskCommands(run: Run) {
           const jobs = parseIdSelector(String(args.job), { allowAll: false });
           const tasks = parseIdSelector(String(args.tasks), { allowLast: false });
           const client = await ctx.connect();
-          const list = await client.tasks(jobs, tasks);
+          // With their templates: command, environment, resources and dependencies.
+          const list = await client.tasks(jobs, tasks, [], { templates: true });
           if (list.length === 0) throw new UserError(`Task ${String(args.tasks)} of job ${String(args.job)} not found`);
           ctx.output.taskDetail(list);
         }),
@@ -60,7 +62,7 @@ export function taskCommands(run: Run) {
             const worker = args.worker !== undefined ? parseId(String(args.worker), 'worker id') : 0;
             const client = await ctx.connect();
             const res = await client.explainTask(job, task, worker);
-            ctx.output.taskExplain(job, task, res.state, res.workers);
+            ctx.output.taskExplain(job, task, res);
           }),
       )
       .demandCommand(1, 'Use one of the task commands');

@@ -1,9 +1,9 @@
 // hq worker start|list|info|stop|hwdetect|wait|address
 import type { Argv } from 'yargs';
-import { runWorker } from '../../worker/worker.js';
 import { detectManager } from '../../worker/manager.js';
 import { detectHardware } from '../../worker/hwdetect.js';
 import { parseDuration } from '../../common/duration.js';
+import { splitCouplingText } from '../../core/coupling.js';
 import { parseWorkerCpus } from '../../common/cpus-spec.js';
 import { parseResourceDescriptor } from '../../common/resource-spec.js';
 import { parseIdSelector, parseId } from '../../common/id-selector.js';
@@ -44,19 +44,11 @@ export function workerResources(cpusFlag: string | undefined, resourceFlags: str
 
 /**
  * `--coupling`: HyperQueue's `cpus[0]:gpus[0],cpus[1]:gpus[1]` (optionally
- * `=weight`) or a plain `cpus,gpus`; the resources named are coupled by
- * group number.
+ * `=weight`) or a plain `cpus,gpus`; checked here, resolved by the worker's
+ * allocator against its resources.
  */
 export function parseCoupling(text: string): string[] {
-  const names = new Set<string>();
-  for (const item of text.split(',')) {
-    for (const side of item.split('=')[0]!.split(':')) {
-      const m = /^\s*([A-Za-z][A-Za-z0-9/]*)\s*(\[\s*\d+\s*\])?\s*$/.exec(side);
-      if (!m) throw new UserError(`Invalid --coupling '${text}': cannot read '${side.trim()}'`);
-      names.add(m[1]!);
-    }
-  }
-  return [...names];
+  return splitCouplingText(text);
 }
 
 function oneOf(value: string, allowed: string[], flag: string): string {
@@ -95,6 +87,8 @@ export function workerCommands(run: Run) {
             const timeLimit = args['time-limit'] ? parseDuration(String(args['time-limit'])) : manager.remaining;
             const heartbeat = parseDuration(String(args.heartbeat));
             if (heartbeat <= 0) throw new UserError(`Invalid --heartbeat '${String(args.heartbeat)}': must be positive`);
+            // Loaded on demand: client commands never need the worker's code.
+            const { runWorker } = await import('../../worker/worker.js');
             const reason = await runWorker({
               serverDir: ctx.serverDir,
               resources: workerResources(args.cpus as string | undefined, list(args.resource), String(args['detect-resources'])),

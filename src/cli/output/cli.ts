@@ -9,16 +9,19 @@ import type {
   JobSummary,
   ServerDetail,
   TaskDetail,
-  TaskExplanation,
+  TaskExplainResult,
+  TemplateDetail,
   WorkerDetail,
   WorkerResource,
 } from '../../client/types.js';
 import { colorize, type AnsiColor } from './ansi.js';
 import { formatLocalTime, formatRfc3339, formatUtcRounded, formatUtcTruncated } from './datetimes.js';
 import { formatDurationMs, formatDurationSeconds, humanDuration } from './durations.js';
-import { formatIdRanges } from './id-ranges.js';
+import { formatIdRanges, mergeIdRanges } from './id-ranges.js';
 import type {
   JobCancelOutcome,
+  JobCloseOutcome,
+  JobForgetResult,
   JobProgress,
   JobWaitResult,
   Output,
@@ -26,11 +29,12 @@ import type {
   TaskOutputOptions,
   WorkerStopOutcome,
 } from './output.js';
-import { reportJobCancel, reportNotice, reportWorkerStop } from './request-results.js';
-import { formatResourceRequests, resourcesFullDescription, resourcesSummary } from './resources-text.js';
+import { reportJobCancel, reportJobClose, reportJobForget, reportNotice, reportWorkerStop } from './request-results.js';
+import { formatResourceVariants, resourcesFullDescription, resourcesSummary } from './resources-text.js';
 import { STATE_COLOR, WORKER_STATE_COLOR, completedTasks, jobStateBreakdown, progressBar } from './states.js';
 import { boldCell, cell, renderHorizontalTable, renderVerticalTable, type TableCell } from './table.js';
 import { pluralize, truncateEnd, truncateMiddle, wrapText } from './text.js';
+import { isStreamedOutput } from '../../common/placeholders.js';
 
 const COMMAND_WRAP_WIDTH = 80;
 const JOB_NAME_WIDTH = 50;
@@ -47,6 +51,16 @@ function stateCell(state: JobState): TableCell {
 
 function stdioText(path: string): string {
   return path === '' ? '<None>' : path;
+}
+
+/** An output of a task or template; `<Stream>` when it goes to the stream directory instead. */
+function outputText(path: string, streamDir: string, pathTemplate: string, channel: 'stdout' | 'stderr'): string {
+  return isStreamedOutput(streamDir, pathTemplate, channel) ? '<Stream>' : stdioText(path);
+}
+
+/** HyperQueue's names of the pin modes in tables. */
+function pinText(mode: string | undefined): string {
+  return mode === 'openmp' ? 'omp' : (mode ?? 'none');
 }
 
 function environmentText(env: Record<string, string>): string {
@@ -75,6 +89,23 @@ function managerName(managerType: string): string {
 /** Hostnames of the task's workers, one per line; unknown hosts show as "N/A". */
 function taskWorkersText(task: TaskDetail): string {
   return task.workers.map((_, i) => task.hostnames[i] || 'N/A').join('\n');
+}
+
+/** The rows of job info that describe how the tasks of its one array submission run. */
+function templateRows(template: TemplateDetail): VerticalRow[] {
+  const { program } = template;
+  const resources = formatResourceVariants(template.variants);
+  return [
+    ['Resources', template.pinMode !== 'none' ? `${resources} [pin]` : resources],
+    ['Priority', template.priority],
+    ['Command', commandText(program.args)],
+    ['Stdout', outputText(program.stdout, template.streamDir, program.stdout, 'stdout')],
+    ['Stderr', outputText(program.stderr, template.streamDir, program.stderr, 'stderr')],
+    ['Environment', environmentText(program.env)],
+    ['Working directory', program.cwd],
+    ['Task time limit', optionalDuration(template.timeLimit)],
+    ['Crash limit', template.crashLimit],
+  ];
 }
 
 export class CliOutput implements Output {
@@ -143,10 +174,12 @@ export class CliOutput implements Output {
   }
 
   private jobDetailRows(job: JobDetail): VerticalRow[] {
-    const ids = formatIdRanges(job.taskIds);
-    const pinned = job.pinMode !== undefined && job.pinMode !== 'none';
-    const resources = formatResourceRequests(job.resources);
     const end = job.endTime > 0 ? job.endTime : this.sink.now();
+    // As the original: the shared description only for a single array submission,
+    // whose ids are shown as given; the ids of several submissions are joined.
+    const single = job.submits.length === 1 ? job.submits[0]! : null;
+    const shared = single && !single.graph ? single.templates[0]! : null;
+    const ids = formatIdRanges(shared ? job.taskIds : mergeIdRanges(job.taskIds));
     return [
       ['ID', job.id],
       ['Name', job.name],
@@ -157,17 +190,9 @@ export class CliOutput implements Output {
       ['Session', job.isOpen ? cell('open', { color: 'green' }) : 'closed'],
       ['Tasks', ids === '' ? String(job.taskCount) : `${job.taskCount}; Ids: ${ids}`],
       ['Workers', this.jobWorkersText(job)],
-      ['Resources', pinned ? `${resources} [pin]` : resources],
-      ['Priority', job.priority],
-      ['Command', commandText(job.program.args)],
-      ['Stdout', stdioText(job.program.stdout)],
-      ['Stderr', stdioText(job.program.stderr)],
-      ['Environment', environmentText(job.program.env)],
-      ['Working directory', job.program.cwd],
-      ['Task time limit', optionalDuration(job.timeLimit)],
-      ['Crash limit', job.crashLimit],
+      ...(shared ? templateRows(shared) : []),
       ['Submission date', formatUtcRounded(job.submitTime)],
-      ['Submission directory', job.submitDir],
+      ...(single ? [['Submission directory', job.submitDir] as const] : []),
       ['Makespan', humanDuration(end - job.submitTime)],
     ];
   }
@@ -255,6 +280,14 @@ export class CliOutput implements Output {
     reportJobCancel(this.sink, results);
   }
 
+  jobCloseResult(results: readonly JobCloseOutcome[]): void {
+    reportJobClose(this.sink, results);
+  }
+
+  jobForgetResult(result: JobForgetResult): void {
+    reportJobForget(this.sink, result);
+  }
+
   taskList(jobIds: number | readonly number[], tasks: readonly TaskDetail[], options: TaskOutputOptions = {}): void {
     const jobCount = typeof jobIds === 'number' ? 1 : jobIds.length;
     const withJobColumn = jobCount !== 1;
@@ -309,12 +342,12 @@ export class CliOutput implements Output {
         ['End', task.endTime > 0 ? formatLocalTime(task.endTime) : ''],
         ['Makespan', this.taskMakespan(task)],
         ['Workdir', started ? task.cwd : ''],
-        ['Stdout', started ? stdioText(task.stdout) : ''],
-        ['Stderr', started ? stdioText(task.stderr) : ''],
+        ['Stdout', started ? outputText(task.stdout, task.streamDir ?? '', task.program.stdout, 'stdout') : ''],
+        ['Stderr', started ? outputText(task.stderr, task.streamDir ?? '', task.program.stderr, 'stderr') : ''],
         ['Time limit', optionalDuration(task.timeLimit)],
-        ['Resources', formatResourceRequests(task.resources ?? [])],
+        ['Resources', formatResourceVariants(task.variants ?? [])],
         ['Priority', task.priority ?? 0],
-        ['Pin', task.pinMode ?? 'none'],
+        ['Pin', pinText(task.pinMode)],
         ['Task dir', task.taskDir ? 'yes' : 'no'],
         ['Crash limit', task.crashLimit ?? ''],
         ['Dependencies', (task.dependencies ?? []).join(',')],
@@ -378,8 +411,8 @@ export class CliOutput implements Output {
     this.vertical(rows);
   }
 
-  taskExplain(jobId: number, taskId: number, state: string, workers: readonly TaskExplanation[]): void {
-    this.print(explainText(jobId, taskId, state, workers));
+  taskExplain(jobId: number, taskId: number, result: TaskExplainResult): void {
+    this.print(explainText(jobId, taskId, result.state, result.workers));
   }
 
   hwdetect(resources: readonly WorkerResource[]): void {

@@ -33,3 +33,23 @@ export function compactIds(sortedIds: ArrayLike<number>): string {
   }
   return parts.join(',');
 }
+
+/**
+ * Ranges in ascending order with adjacent unit-step ones joined, as ids of
+ * several submissions are shown: [0], [1], [2-5] -> [0-5]. Ranges are not
+ * expanded, so a huge array costs no more than a small one.
+ */
+export function mergeIdRanges(ranges: readonly IdRange[]): IdRange[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const out: IdRange[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    const unit = (x: IdRange) => x.step === 1 || x.start === x.end;
+    if (last && unit(last) && unit(r) && r.start <= last.end + 1) {
+      out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end), step: 1 };
+    } else {
+      out.push(r);
+    }
+  }
+  return out;
+}

@@ -7,8 +7,11 @@ import type {
   JobSummary,
   ResourceAmount,
   ServerDetail,
+  SubmitDetail,
   TaskDetail,
+  TaskExplainResult,
   TaskExplanation,
+  TemplateDetail,
   WorkerDetail,
   WorkerResource,
 } from '../../client/types.js';
@@ -16,6 +19,8 @@ import { formatRfc3339 } from './datetimes.js';
 import { jsonSeconds, toPrettyJson, type JsonValue } from './json-text.js';
 import type {
   JobCancelOutcome,
+  JobCloseOutcome,
+  JobForgetResult,
   JobProgress,
   JobWaitResult,
   Output,
@@ -23,8 +28,9 @@ import type {
   TaskOutputOptions,
   WorkerStopOutcome,
 } from './output.js';
-import { reportJobCancel, reportWorkerStop } from './request-results.js';
+import { reportJobCancel, reportJobClose, reportJobForget, reportWorkerStop } from './request-results.js';
 import { rangeBounds } from './resources-text.js';
+import { isStreamedOutput } from '../../common/placeholders.js';
 
 type JsonObject = { [key: string]: JsonValue | undefined };
 
@@ -47,8 +53,17 @@ function optionalSeconds(seconds: number | null | undefined): JsonValue {
   return seconds === null || seconds === undefined ? null : jsonSeconds(seconds);
 }
 
+/** How HyperQueue shows an output that goes to the stream instead of a file. */
+const STREAMED_STDIO = '<pipe>';
+
 function stdioValue(path: string): JsonValue {
   return path === '' ? null : path;
+}
+
+/** A duration as Rust's serde writes one: whole seconds and nanoseconds. */
+function durationJson(seconds: number): JsonValue {
+  const secs = Math.floor(seconds);
+  return { secs, nanos: Math.round((seconds - secs) * 1e9) };
 }
 
 function pinModeValue(mode: string | undefined): JsonValue {
@@ -77,14 +92,22 @@ export function jobInfoJson(job: JobSummary): JsonObject {
   };
 }
 
-export function taskJson(task: TaskDetail): JsonObject {
+/** One output of a task or template: `<pipe>` when it goes to the stream. */
+function outputValue(path: string, streamDir: string, pathTemplate: string, channel: 'stdout' | 'stderr'): JsonValue {
+  return isStreamedOutput(streamDir, pathTemplate, channel) ? STREAMED_STDIO : stdioValue(path);
+}
+
+/** One task; its template (when not fetched with the task) tells which outputs were streamed. */
+export function taskJson(task: TaskDetail, template?: TemplateDetail): JsonObject {
   const data: JsonObject = { id: task.taskId, state: task.state.toLowerCase() };
   const started = task.startTime > 0;
+  const streamDir = template ? template.streamDir : (task.streamDir ?? '');
+  const program = template ? template.program : task.program;
   // Paths are known once the task has been placed on a worker.
   if (started) {
     data['cwd'] = task.cwd;
-    data['stdout'] = stdioValue(task.stdout);
-    data['stderr'] = stdioValue(task.stderr);
+    data['stdout'] = outputValue(task.stdout, streamDir, program.stdout, 'stdout');
+    data['stderr'] = outputValue(task.stderr, streamDir, program.stderr, 'stderr');
   }
   const ran = task.state === 'RUNNING' || task.state === 'FINISHED' || task.state === 'FAILED';
   if (started && ran) {
@@ -97,41 +120,79 @@ export function taskJson(task: TaskDetail): JsonObject {
   return data;
 }
 
-function taskDescriptionJson(job: JobDetail): JsonObject {
+function taskDescriptionJson(template: TemplateDetail): JsonObject {
+  const { program } = template;
   const env: JsonObject = {};
-  for (const [key, value] of Object.entries(job.program.env)) env[key] = value;
+  for (const [key, value] of Object.entries(program.env)) env[key] = value;
   return {
     program: {
-      args: [...job.program.args],
+      args: [...program.args],
       env,
-      cwd: job.program.cwd,
-      stdout: stdioValue(job.program.stdout),
-      stderr: stdioValue(job.program.stderr),
+      cwd: program.cwd,
+      stdout: outputValue(program.stdout, template.streamDir, program.stdout, 'stdout'),
+      stderr: outputValue(program.stderr, template.streamDir, program.stderr, 'stderr'),
     },
-    resources: [
-      {
-        n_nodes: 0,
-        resources: job.resources.map((r) => ({ resource: r.name, request: requestValue(r) })),
-        min_time: jsonSeconds(job.timeRequest),
-      },
-    ],
-    pin_mode: pinModeValue(job.pinMode),
-    priority: job.priority,
-    time_limit: optionalSeconds(job.timeLimit),
-    task_dir: job.taskDir ?? false,
-    crash_limit: job.crashLimit,
+    resources: template.variants.map((variant) => ({
+      n_nodes: variant.nodes,
+      resources: variant.resources.map((r) => ({ resource: r.name, request: requestValue(r) })),
+      min_time: jsonSeconds(template.timeRequest),
+    })),
+    pin_mode: pinModeValue(template.pinMode),
+    priority: template.priority,
+    time_limit: optionalSeconds(template.timeLimit),
+    task_dir: template.taskDir,
+    crash_limit: template.crashLimit,
   };
+}
+
+/** A submission as HyperQueue lists it: an array of one description, or a graph of one per task. */
+function submitJson(submit: SubmitDetail): JsonObject {
+  if (submit.graph) return { graph: submit.templates.map(taskDescriptionJson) };
+  return { array: taskDescriptionJson(submit.templates[0]!) };
 }
 
 export function jobDetailJson(job: JobDetail): JsonObject {
   const terminated = job.counts.running === 0 && job.counts.waiting === 0;
+  const templates = job.submits.flatMap((s) => s.templates);
   return {
     info: jobInfoJson(job),
     max_fails: job.maxFails,
     started_at: formatRfc3339(job.submitTime),
     finished_at: terminated && job.endTime > 0 ? formatRfc3339(job.endTime) : null,
-    submits: [{ array: taskDescriptionJson(job) }],
-    tasks: (job.tasks ?? []).map(taskJson),
+    submits: job.submits.map(submitJson),
+    tasks: (job.tasks ?? []).map((task) => taskJson(task, task.template === undefined ? undefined : templates[task.template])),
+  };
+}
+
+/** One check of a task against a worker, as HyperQueue's explanation items. */
+function explainItems(worker: TaskExplanation, variant: TaskExplanation['variants'][number]): JsonValue[] {
+  const items: JsonValue[] = [];
+  if (worker.timeRequest > 0) {
+    items.push({
+      Time: {
+        min_time: durationJson(worker.timeRequest),
+        remaining_time: worker.workerRemaining === null ? null : durationJson(worker.workerRemaining),
+      },
+    });
+  }
+  if (variant.nodes > 0) {
+    items.push({ WorkerGroup: { n_nodes: variant.nodes, group_size: variant.group?.workers ?? 0 } });
+    return items;
+  }
+  for (const r of variant.resources) {
+    items.push({ Resources: { resource: r.name, request_amount: fractions(r.amount), worker_amount: fractions(r.workerTotal) } });
+  }
+  return items;
+}
+
+export function taskExplainJson(jobId: number, taskId: number, result: TaskExplainResult): JsonObject {
+  return {
+    task_id: { job_id: jobId, job_task_id: taskId },
+    explanation: {
+      n_task_deps: result.taskDeps,
+      n_waiting_deps: result.waitingDeps,
+      workers: result.workers.map((w) => ({ worker_id: w.workerId, variants: w.variants.map((v) => explainItems(w, v)) })),
+    },
   };
 }
 
@@ -257,6 +318,15 @@ export class JsonOutput implements Output {
     reportJobCancel(this.sink, results);
   }
 
+  /** Log lines on stderr, as the original prints in every mode. */
+  jobCloseResult(results: readonly JobCloseOutcome[]): void {
+    reportJobClose(this.sink, results);
+  }
+
+  jobForgetResult(result: JobForgetResult): void {
+    reportJobForget(this.sink, result);
+  }
+
   taskList(jobIds: number | readonly number[], tasks: readonly TaskDetail[], _options?: TaskOutputOptions): void {
     const ids = typeof jobIds === 'number' ? [jobIds] : jobIds;
     const byJob: { [jobId: string]: JsonValue[] } = {};
@@ -266,7 +336,7 @@ export class JsonOutput implements Output {
   }
 
   taskDetail(tasks: readonly TaskDetail[], _options?: TaskOutputOptions): void {
-    this.print(tasks.map(taskJson));
+    this.print(tasks.map((task) => taskJson(task)));
   }
 
   workerList(workers: readonly WorkerDetail[]): void {
@@ -285,8 +355,8 @@ export class JsonOutput implements Output {
     this.print(serverJson(info));
   }
 
-  taskExplain(jobId: number, taskId: number, state: string, workers: readonly TaskExplanation[]): void {
-    this.print({ job_id: jobId, task_id: taskId, state, workers: workers as unknown as JsonValue } as JsonValue);
+  taskExplain(jobId: number, taskId: number, result: TaskExplainResult): void {
+    this.print(taskExplainJson(jobId, taskId, result));
   }
 
   hwdetect(resources: readonly WorkerResource[]): void {

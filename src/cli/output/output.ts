@@ -7,7 +7,7 @@ import type {
   ServerDetail,
   TaskCounts,
   TaskDetail,
-  TaskExplanation,
+  TaskExplainResult,
   WorkerDetail,
   WorkerResource,
 } from '../../client/types.js';
@@ -56,6 +56,16 @@ export type JobCancelOutcome =
   | { jobId: number; result: 'not-found' }
   | { jobId: number; result: 'failed'; message: string };
 
+/** Result of closing one job. */
+export type JobCloseOutcome = { jobId: number; result: 'closed' | 'already-closed' | 'not-found' };
+
+/** Result of `hq job forget`. */
+export interface JobForgetResult {
+  forgotten: readonly number[];
+  /** Selected jobs that were kept: not ended, or not in the asked states. */
+  ignored: readonly number[];
+}
+
 /** Result of stopping one worker. */
 export type WorkerStopOutcome =
   | { workerId: number; result: 'stopped' | 'not-found' | 'already-stopped' }
@@ -83,6 +93,10 @@ export interface Output {
   jobProgress(progress: JobProgress): void;
   /** `hq job cancel`. */
   jobCancelResult(results: readonly JobCancelOutcome[]): void;
+  /** `hq job close`. */
+  jobCloseResult(results: readonly JobCloseOutcome[]): void;
+  /** `hq job forget`. */
+  jobForgetResult(result: JobForgetResult): void;
   /** `hq task list`: tasks of the given jobs (grouped per job by `TaskDetail.jobId`). */
   taskList(jobIds: number | readonly number[], tasks: readonly TaskDetail[], options?: TaskOutputOptions): void;
   /** `hq task info`. */
@@ -96,7 +110,7 @@ export interface Output {
   /** `hq server info`. */
   serverInfo(info: ServerDetail): void;
   /** `hq task explain`. */
-  taskExplain(jobId: number, taskId: number, state: string, workers: readonly TaskExplanation[]): void;
+  taskExplain(jobId: number, taskId: number, result: TaskExplainResult): void;
   /** `hq worker hwdetect`. */
   hwdetect(resources: readonly WorkerResource[]): void;
   /** A failed command: one line on stderr, or an error object in json mode. */

@@ -1,9 +1,11 @@
 // Minimal output for shell scripts: bare ids and "ID STATE" lines, nothing
 // for commands that have no single essential value.
 
-import type { JobDetail, JobState, JobSummary, ServerDetail, TaskDetail, TaskExplanation, WorkerDetail, WorkerResource } from '../../client/types.js';
+import type { JobDetail, JobState, JobSummary, ServerDetail, TaskDetail, TaskExplainResult, WorkerDetail, WorkerResource } from '../../client/types.js';
 import type {
   JobCancelOutcome,
+  JobCloseOutcome,
+  JobForgetResult,
   JobProgress,
   JobWaitResult,
   Output,
@@ -11,7 +13,7 @@ import type {
   TaskOutputOptions,
   WorkerStopOutcome,
 } from './output.js';
-import { reportJobCancel, reportWorkerStop } from './request-results.js';
+import { reportJobCancel, reportJobCloseFailure, reportWorkerStop } from './request-results.js';
 
 export class QuietOutput implements Output {
   constructor(private readonly sink: OutputSink) {}
@@ -47,6 +49,19 @@ export class QuietOutput implements Output {
     reportJobCancel(this.sink, results);
   }
 
+  /** The ids of the closed jobs; those that could not be closed as errors on stderr. */
+  jobCloseResult(results: readonly JobCloseOutcome[]): void {
+    for (const outcome of [...results].sort((a, b) => a.jobId - b.jobId)) {
+      if (outcome.result === 'closed') this.line(String(outcome.jobId));
+      else reportJobCloseFailure(this.sink, outcome);
+    }
+  }
+
+  /** The ids of the forgotten jobs. */
+  jobForgetResult(result: JobForgetResult): void {
+    for (const id of [...result.forgotten].sort((a, b) => a - b)) this.line(String(id));
+  }
+
   taskList(_jobIds: number | readonly number[], _tasks: readonly TaskDetail[], _options?: TaskOutputOptions): void {}
 
   taskDetail(_tasks: readonly TaskDetail[], _options?: TaskOutputOptions): void {}
@@ -67,8 +82,8 @@ export class QuietOutput implements Output {
   }
 
   /** One line per worker: id and whether the task can run there now. */
-  taskExplain(_jobId: number, _taskId: number, _state: string, workers: readonly TaskExplanation[]): void {
-    for (const w of workers) this.sink.write(`${w.workerId} ${w.runnableNow ? 'now' : w.runnableEver ? 'later' : 'never'}\n`);
+  taskExplain(_jobId: number, _taskId: number, result: TaskExplainResult): void {
+    for (const w of result.workers) this.sink.write(`${w.workerId} ${w.runnableNow ? 'now' : w.runnableEver ? 'later' : 'never'}\n`);
   }
 
   hwdetect(_resources: readonly WorkerResource[]): void {}

@@ -2,7 +2,8 @@
 // stderr in every output mode, as the original client does.
 
 import { formatLogLine, type LogLevel } from './log-line.js';
-import type { JobCancelOutcome, OutputSink, WorkerStopOutcome } from './output.js';
+import type { JobCancelOutcome, JobCloseOutcome, JobForgetResult, OutputSink, WorkerStopOutcome } from './output.js';
+import { pluralize } from './text.js';
 
 function log(sink: OutputSink, level: LogLevel, message: string): void {
   sink.writeError(formatLogLine(level, message, sink.now(), sink.colors));
@@ -35,6 +36,31 @@ export function reportJobCancel(sink: OutputSink, results: readonly JobCancelOut
         break;
     }
   }
+}
+
+export function reportJobClose(sink: OutputSink, results: readonly JobCloseOutcome[]): void {
+  if (results.length === 0) {
+    log(sink, 'INFO', 'There is nothing to close');
+    return;
+  }
+  for (const outcome of [...results].sort((a, b) => a.jobId - b.jobId)) {
+    if (outcome.result === 'closed') log(sink, 'INFO', `Job ${outcome.jobId} closed`);
+    else reportJobCloseFailure(sink, outcome);
+  }
+}
+
+/** Logs why a job could not be closed. */
+export function reportJobCloseFailure(sink: OutputSink, outcome: JobCloseOutcome): void {
+  if (outcome.result === 'not-found') log(sink, 'ERROR', `Closing job ${outcome.jobId} failed; job not found`);
+  else if (outcome.result === 'already-closed') log(sink, 'ERROR', `Closing job ${outcome.jobId} failed; job is already closed`);
+}
+
+/** As the original words it: the count of forgotten jobs, and of those left alone. */
+export function reportJobForget(sink: OutputSink, result: JobForgetResult): void {
+  const forgotten = result.forgotten.length;
+  let message = `${forgotten} ${pluralize('job', forgotten)} were forgotten`;
+  if (result.ignored.length > 0) message += `, ${result.ignored.length} were ignored due to wrong state or invalid ID`;
+  log(sink, 'INFO', message);
 }
 
 export function reportWorkerStop(sink: OutputSink, results: readonly WorkerStopOutcome[]): void {

@@ -4,7 +4,7 @@
 // labels in the groups (usually one), 'groups' one array per group, a 'range'
 // its indices in order (first and last are the bounds), and a 'sum' only `sum`.
 
-import type { ResourceAmount, WorkerResource } from '../../client/types.js';
+import type { ResourceAmount, ResourceVariantSpec, WorkerResource } from '../../client/types.js';
 import { formatFixed } from './text.js';
 
 const MEMORY_RESOURCE = 'mem';
@@ -101,4 +101,14 @@ export function formatResourceRequests(requests: readonly ResourceAmount[]): str
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map(formatResourceRequest)
     .join('\n');
+}
+
+function formatVariant(variant: ResourceVariantSpec): string {
+  return variant.nodes > 0 ? `nodes: ${variant.nodes}` : formatResourceRequests(variant.resources);
+}
+
+/** A task's resource variants: the request alone, or a "# Variant N" block per variant. */
+export function formatResourceVariants(variants: readonly ResourceVariantSpec[]): string {
+  if (variants.length === 1) return formatVariant(variants[0]!);
+  return variants.map((v, i) => `# Variant ${i + 1}\n${formatVariant(v)}`).join('\n\n');
 }

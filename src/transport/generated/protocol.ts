@@ -1236,8 +1236,22 @@ stdinArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+stdoutOnClose():string|null
+stdoutOnClose(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+stdoutOnClose(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+stderrOnClose():string|null
+stderrOnClose(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+stderrOnClose(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startProgram(builder:flatbuffers.Builder) {
-  builder.startObject(6);
+  builder.startObject(8);
 }
 
 static addArgs(builder:flatbuffers.Builder, argsOffset:flatbuffers.Offset) {
@@ -1300,12 +1314,20 @@ static startStdinVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
+static addStdoutOnClose(builder:flatbuffers.Builder, stdoutOnCloseOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(6, stdoutOnCloseOffset, 0);
+}
+
+static addStderrOnClose(builder:flatbuffers.Builder, stderrOnCloseOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(7, stderrOnCloseOffset, 0);
+}
+
 static endProgram(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createProgram(builder:flatbuffers.Builder, argsOffset:flatbuffers.Offset, envOffset:flatbuffers.Offset, cwdOffset:flatbuffers.Offset, stdoutOffset:flatbuffers.Offset, stderrOffset:flatbuffers.Offset, stdinOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createProgram(builder:flatbuffers.Builder, argsOffset:flatbuffers.Offset, envOffset:flatbuffers.Offset, cwdOffset:flatbuffers.Offset, stdoutOffset:flatbuffers.Offset, stderrOffset:flatbuffers.Offset, stdinOffset:flatbuffers.Offset, stdoutOnCloseOffset:flatbuffers.Offset, stderrOnCloseOffset:flatbuffers.Offset):flatbuffers.Offset {
   Program.startProgram(builder);
   Program.addArgs(builder, argsOffset);
   Program.addEnv(builder, envOffset);
@@ -1313,6 +1335,8 @@ static createProgram(builder:flatbuffers.Builder, argsOffset:flatbuffers.Offset,
   Program.addStdout(builder, stdoutOffset);
   Program.addStderr(builder, stderrOffset);
   Program.addStdin(builder, stdinOffset);
+  Program.addStdoutOnClose(builder, stdoutOnCloseOffset);
+  Program.addStderrOnClose(builder, stderrOnCloseOffset);
   return Program.endProgram(builder);
 }
 
@@ -1323,7 +1347,9 @@ unpack(): ProgramT {
     this.cwd(),
     this.stdout(),
     this.stderr(),
-    this.bb!.createScalarList(this.stdin.bind(this), this.stdinLength())
+    this.bb!.createScalarList(this.stdin.bind(this), this.stdinLength()),
+    this.stdoutOnClose(),
+    this.stderrOnClose()
   );
 }
 
@@ -1335,6 +1361,8 @@ unpackTo(_o: ProgramT): void {
   _o.stdout = this.stdout();
   _o.stderr = this.stderr();
   _o.stdin = this.bb!.createScalarList(this.stdin.bind(this), this.stdinLength());
+  _o.stdoutOnClose = this.stdoutOnClose();
+  _o.stderrOnClose = this.stderrOnClose();
 }
 }
 
@@ -1345,7 +1373,9 @@ constructor(
   public cwd: string|Uint8Array|null = null,
   public stdout: string|Uint8Array|null = null,
   public stderr: string|Uint8Array|null = null,
-  public stdin: (number)[] = []
+  public stdin: (number)[] = [],
+  public stdoutOnClose: string|Uint8Array|null = null,
+  public stderrOnClose: string|Uint8Array|null = null
 ){}
 
 
@@ -1356,6 +1386,8 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const stdout = (this.stdout !== null ? builder.createString(this.stdout!) : 0);
   const stderr = (this.stderr !== null ? builder.createString(this.stderr!) : 0);
   const stdin = Program.createStdinVector(builder, this.stdin);
+  const stdoutOnClose = (this.stdoutOnClose !== null ? builder.createString(this.stdoutOnClose!) : 0);
+  const stderrOnClose = (this.stderrOnClose !== null ? builder.createString(this.stderrOnClose!) : 0);
 
   return Program.createProgram(builder,
     args,
@@ -1363,7 +1395,9 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
     cwd,
     stdout,
     stderr,
-    stdin
+    stdin,
+    stdoutOnClose,
+    stderrOnClose
   );
 }
 }
@@ -3846,8 +3880,13 @@ templatesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+graph():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startSubmitRequest(builder:flatbuffers.Builder) {
-  builder.startObject(6);
+  builder.startObject(7);
 }
 
 static addJobId(builder:flatbuffers.Builder, jobId:number) {
@@ -3886,12 +3925,16 @@ static startTemplatesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addGraph(builder:flatbuffers.Builder, graph:boolean) {
+  builder.addFieldInt8(6, +graph, +false);
+}
+
 static endSubmitRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createSubmitRequest(builder:flatbuffers.Builder, jobId:number, nameOffset:flatbuffers.Offset, maxFails:bigint, submitDirOffset:flatbuffers.Offset, streamDirOffset:flatbuffers.Offset, templatesOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createSubmitRequest(builder:flatbuffers.Builder, jobId:number, nameOffset:flatbuffers.Offset, maxFails:bigint, submitDirOffset:flatbuffers.Offset, streamDirOffset:flatbuffers.Offset, templatesOffset:flatbuffers.Offset, graph:boolean):flatbuffers.Offset {
   SubmitRequest.startSubmitRequest(builder);
   SubmitRequest.addJobId(builder, jobId);
   SubmitRequest.addName(builder, nameOffset);
@@ -3899,6 +3942,7 @@ static createSubmitRequest(builder:flatbuffers.Builder, jobId:number, nameOffset
   SubmitRequest.addSubmitDir(builder, submitDirOffset);
   SubmitRequest.addStreamDir(builder, streamDirOffset);
   SubmitRequest.addTemplates(builder, templatesOffset);
+  SubmitRequest.addGraph(builder, graph);
   return SubmitRequest.endSubmitRequest(builder);
 }
 
@@ -3909,7 +3953,8 @@ unpack(): SubmitRequestT {
     this.maxFails(),
     this.submitDir(),
     this.streamDir(),
-    this.bb!.createObjList(this.templates.bind(this), this.templatesLength())
+    this.bb!.createObjList(this.templates.bind(this), this.templatesLength()),
+    this.graph()
   );
 }
 
@@ -3921,6 +3966,7 @@ unpackTo(_o: SubmitRequestT): void {
   _o.submitDir = this.submitDir();
   _o.streamDir = this.streamDir();
   _o.templates = this.bb!.createObjList(this.templates.bind(this), this.templatesLength());
+  _o.graph = this.graph();
 }
 }
 
@@ -3931,7 +3977,8 @@ constructor(
   public maxFails: bigint = BigInt('-1'),
   public submitDir: string|Uint8Array|null = null,
   public streamDir: string|Uint8Array|null = null,
-  public templates: (SubmitTemplateT)[] = []
+  public templates: (SubmitTemplateT)[] = [],
+  public graph: boolean = false
 ){}
 
 
@@ -3947,7 +3994,8 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
     this.maxFails,
     submitDir,
     streamDir,
-    templates
+    templates,
+    this.graph
   );
 }
 }
@@ -4301,8 +4349,23 @@ statesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+templates():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+resumeJob():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+resumeAt():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startTaskListRequest(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(6);
 }
 
 static addJobs(builder:flatbuffers.Builder, jobsOffset:flatbuffers.Offset) {
@@ -4329,6 +4392,18 @@ static startStatesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addTemplates(builder:flatbuffers.Builder, templates:boolean) {
+  builder.addFieldInt8(3, +templates, +false);
+}
+
+static addResumeJob(builder:flatbuffers.Builder, resumeJob:number) {
+  builder.addFieldInt32(4, resumeJob, 0);
+}
+
+static addResumeAt(builder:flatbuffers.Builder, resumeAt:number) {
+  builder.addFieldInt32(5, resumeAt, 0);
+}
+
 static endTaskListRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -4339,7 +4414,10 @@ unpack(): TaskListRequestT {
   return new TaskListRequestT(
     (this.jobs() !== null ? this.jobs()!.unpack() : null),
     (this.tasks() !== null ? this.tasks()!.unpack() : null),
-    this.bb!.createScalarList(this.states.bind(this), this.statesLength())
+    this.bb!.createScalarList(this.states.bind(this), this.statesLength()),
+    this.templates(),
+    this.resumeJob(),
+    this.resumeAt()
   );
 }
 
@@ -4348,6 +4426,9 @@ unpackTo(_o: TaskListRequestT): void {
   _o.jobs = (this.jobs() !== null ? this.jobs()!.unpack() : null);
   _o.tasks = (this.tasks() !== null ? this.tasks()!.unpack() : null);
   _o.states = this.bb!.createScalarList(this.states.bind(this), this.statesLength());
+  _o.templates = this.templates();
+  _o.resumeJob = this.resumeJob();
+  _o.resumeAt = this.resumeAt();
 }
 }
 
@@ -4355,7 +4436,10 @@ export class TaskListRequestT {
 constructor(
   public jobs: IdSelectorT|null = null,
   public tasks: IdSelectorT|null = null,
-  public states: (string)[] = []
+  public states: (string)[] = [],
+  public templates: boolean = false,
+  public resumeJob: number = 0,
+  public resumeAt: number = 0
 ){}
 
 
@@ -4368,6 +4452,9 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   TaskListRequest.addJobs(builder, jobs);
   TaskListRequest.addTasks(builder, tasks);
   TaskListRequest.addStates(builder, states);
+  TaskListRequest.addTemplates(builder, this.templates);
+  TaskListRequest.addResumeJob(builder, this.resumeJob);
+  TaskListRequest.addResumeAt(builder, this.resumeAt);
 
   return TaskListRequest.endTaskListRequest(builder);
 }
@@ -4807,8 +4894,23 @@ ignoredArray():Uint32Array|null {
   return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+notFound(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+notFoundLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+notFoundArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startJobForgetResponse(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addForgotten(builder:flatbuffers.Builder, forgottenOffset:flatbuffers.Offset) {
@@ -4853,22 +4955,45 @@ static startIgnoredVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addNotFound(builder:flatbuffers.Builder, notFoundOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, notFoundOffset, 0);
+}
+
+static createNotFoundVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createNotFoundVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createNotFoundVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startNotFoundVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endJobForgetResponse(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createJobForgetResponse(builder:flatbuffers.Builder, forgottenOffset:flatbuffers.Offset, ignoredOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createJobForgetResponse(builder:flatbuffers.Builder, forgottenOffset:flatbuffers.Offset, ignoredOffset:flatbuffers.Offset, notFoundOffset:flatbuffers.Offset):flatbuffers.Offset {
   JobForgetResponse.startJobForgetResponse(builder);
   JobForgetResponse.addForgotten(builder, forgottenOffset);
   JobForgetResponse.addIgnored(builder, ignoredOffset);
+  JobForgetResponse.addNotFound(builder, notFoundOffset);
   return JobForgetResponse.endJobForgetResponse(builder);
 }
 
 unpack(): JobForgetResponseT {
   return new JobForgetResponseT(
     this.bb!.createScalarList(this.forgotten.bind(this), this.forgottenLength()),
-    this.bb!.createScalarList(this.ignored.bind(this), this.ignoredLength())
+    this.bb!.createScalarList(this.ignored.bind(this), this.ignoredLength()),
+    this.bb!.createScalarList(this.notFound.bind(this), this.notFoundLength())
   );
 }
 
@@ -4876,23 +5001,27 @@ unpack(): JobForgetResponseT {
 unpackTo(_o: JobForgetResponseT): void {
   _o.forgotten = this.bb!.createScalarList(this.forgotten.bind(this), this.forgottenLength());
   _o.ignored = this.bb!.createScalarList(this.ignored.bind(this), this.ignoredLength());
+  _o.notFound = this.bb!.createScalarList(this.notFound.bind(this), this.notFoundLength());
 }
 }
 
 export class JobForgetResponseT {
 constructor(
   public forgotten: (number)[] = [],
-  public ignored: (number)[] = []
+  public ignored: (number)[] = [],
+  public notFound: (number)[] = []
 ){}
 
 
 pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const forgotten = JobForgetResponse.createForgottenVector(builder, this.forgotten);
   const ignored = JobForgetResponse.createIgnoredVector(builder, this.ignored);
+  const notFound = JobForgetResponse.createNotFoundVector(builder, this.notFound);
 
   return JobForgetResponse.createJobForgetResponse(builder,
     forgotten,
-    ignored
+    ignored,
+    notFound
   );
 }
 }
@@ -5637,6 +5766,306 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+export class TemplateInfo {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):TemplateInfo {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTemplateInfo(bb:flatbuffers.ByteBuffer, obj?:TemplateInfo):TemplateInfo {
+  return (obj || new TemplateInfo()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTemplateInfo(bb:flatbuffers.ByteBuffer, obj?:TemplateInfo):TemplateInfo {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new TemplateInfo()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+jobId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+index():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+program(obj?:Program):Program|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? (obj || new Program()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+variants(index: number, obj?:ResourceVariant):ResourceVariant|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new ResourceVariant()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+variantsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+priority():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
+}
+
+crashLimit():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+timeLimitSecs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+timeRequestSecs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+taskDir():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+pin():string|null
+pin(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+pin(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+streamDir():string|null
+streamDir(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+streamDir(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+static startTemplateInfo(builder:flatbuffers.Builder) {
+  builder.startObject(11);
+}
+
+static addJobId(builder:flatbuffers.Builder, jobId:number) {
+  builder.addFieldInt32(0, jobId, 0);
+}
+
+static addIndex(builder:flatbuffers.Builder, index:number) {
+  builder.addFieldInt32(1, index, 0);
+}
+
+static addProgram(builder:flatbuffers.Builder, programOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, programOffset, 0);
+}
+
+static addVariants(builder:flatbuffers.Builder, variantsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, variantsOffset, 0);
+}
+
+static createVariantsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startVariantsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addPriority(builder:flatbuffers.Builder, priority:number) {
+  builder.addFieldInt32(4, priority, 0);
+}
+
+static addCrashLimit(builder:flatbuffers.Builder, crashLimit:number) {
+  builder.addFieldInt32(5, crashLimit, 0);
+}
+
+static addTimeLimitSecs(builder:flatbuffers.Builder, timeLimitSecs:number) {
+  builder.addFieldFloat64(6, timeLimitSecs, 0.0);
+}
+
+static addTimeRequestSecs(builder:flatbuffers.Builder, timeRequestSecs:number) {
+  builder.addFieldFloat64(7, timeRequestSecs, 0.0);
+}
+
+static addTaskDir(builder:flatbuffers.Builder, taskDir:boolean) {
+  builder.addFieldInt8(8, +taskDir, +false);
+}
+
+static addPin(builder:flatbuffers.Builder, pinOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(9, pinOffset, 0);
+}
+
+static addStreamDir(builder:flatbuffers.Builder, streamDirOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(10, streamDirOffset, 0);
+}
+
+static endTemplateInfo(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+
+unpack(): TemplateInfoT {
+  return new TemplateInfoT(
+    this.jobId(),
+    this.index(),
+    (this.program() !== null ? this.program()!.unpack() : null),
+    this.bb!.createObjList(this.variants.bind(this), this.variantsLength()),
+    this.priority(),
+    this.crashLimit(),
+    this.timeLimitSecs(),
+    this.timeRequestSecs(),
+    this.taskDir(),
+    this.pin(),
+    this.streamDir()
+  );
+}
+
+
+unpackTo(_o: TemplateInfoT): void {
+  _o.jobId = this.jobId();
+  _o.index = this.index();
+  _o.program = (this.program() !== null ? this.program()!.unpack() : null);
+  _o.variants = this.bb!.createObjList(this.variants.bind(this), this.variantsLength());
+  _o.priority = this.priority();
+  _o.crashLimit = this.crashLimit();
+  _o.timeLimitSecs = this.timeLimitSecs();
+  _o.timeRequestSecs = this.timeRequestSecs();
+  _o.taskDir = this.taskDir();
+  _o.pin = this.pin();
+  _o.streamDir = this.streamDir();
+}
+}
+
+export class TemplateInfoT {
+constructor(
+  public jobId: number = 0,
+  public index: number = 0,
+  public program: ProgramT|null = null,
+  public variants: (ResourceVariantT)[] = [],
+  public priority: number = 0,
+  public crashLimit: number = 0,
+  public timeLimitSecs: number = 0.0,
+  public timeRequestSecs: number = 0.0,
+  public taskDir: boolean = false,
+  public pin: string|Uint8Array|null = null,
+  public streamDir: string|Uint8Array|null = null
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const program = (this.program !== null ? this.program!.pack(builder) : 0);
+  const variants = TemplateInfo.createVariantsVector(builder, builder.createObjectOffsetList(this.variants));
+  const pin = (this.pin !== null ? builder.createString(this.pin!) : 0);
+  const streamDir = (this.streamDir !== null ? builder.createString(this.streamDir!) : 0);
+
+  TemplateInfo.startTemplateInfo(builder);
+  TemplateInfo.addJobId(builder, this.jobId);
+  TemplateInfo.addIndex(builder, this.index);
+  TemplateInfo.addProgram(builder, program);
+  TemplateInfo.addVariants(builder, variants);
+  TemplateInfo.addPriority(builder, this.priority);
+  TemplateInfo.addCrashLimit(builder, this.crashLimit);
+  TemplateInfo.addTimeLimitSecs(builder, this.timeLimitSecs);
+  TemplateInfo.addTimeRequestSecs(builder, this.timeRequestSecs);
+  TemplateInfo.addTaskDir(builder, this.taskDir);
+  TemplateInfo.addPin(builder, pin);
+  TemplateInfo.addStreamDir(builder, streamDir);
+
+  return TemplateInfo.endTemplateInfo(builder);
+}
+}
+
+export class SubmitInfo {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):SubmitInfo {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsSubmitInfo(bb:flatbuffers.ByteBuffer, obj?:SubmitInfo):SubmitInfo {
+  return (obj || new SubmitInfo()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsSubmitInfo(bb:flatbuffers.ByteBuffer, obj?:SubmitInfo):SubmitInfo {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new SubmitInfo()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+graph():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+templateCount():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+static startSubmitInfo(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addGraph(builder:flatbuffers.Builder, graph:boolean) {
+  builder.addFieldInt8(0, +graph, +false);
+}
+
+static addTemplateCount(builder:flatbuffers.Builder, templateCount:number) {
+  builder.addFieldInt32(1, templateCount, 0);
+}
+
+static endSubmitInfo(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createSubmitInfo(builder:flatbuffers.Builder, graph:boolean, templateCount:number):flatbuffers.Offset {
+  SubmitInfo.startSubmitInfo(builder);
+  SubmitInfo.addGraph(builder, graph);
+  SubmitInfo.addTemplateCount(builder, templateCount);
+  return SubmitInfo.endSubmitInfo(builder);
+}
+
+unpack(): SubmitInfoT {
+  return new SubmitInfoT(
+    this.graph(),
+    this.templateCount()
+  );
+}
+
+
+unpackTo(_o: SubmitInfoT): void {
+  _o.graph = this.graph();
+  _o.templateCount = this.templateCount();
+}
+}
+
+export class SubmitInfoT {
+constructor(
+  public graph: boolean = false,
+  public templateCount: number = 0
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  return SubmitInfo.createSubmitInfo(builder,
+    this.graph,
+    this.templateCount
+  );
+}
+}
+
 export class JobInfo {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -5719,44 +6148,9 @@ taskIdsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
-program(obj?:Program):Program|null {
-  const offset = this.bb!.__offset(this.bb_pos, 26);
-  return offset ? (obj || new Program()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
-}
-
-resources(index: number, obj?:ResourceAmount):ResourceAmount|null {
-  const offset = this.bb!.__offset(this.bb_pos, 28);
-  return offset ? (obj || new ResourceAmount()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
-}
-
-resourcesLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 28);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-priority():number {
-  const offset = this.bb!.__offset(this.bb_pos, 30);
-  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
-}
-
 maxFails():bigint {
   const offset = this.bb!.__offset(this.bb_pos, 32);
   return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('-1');
-}
-
-crashLimit():number {
-  const offset = this.bb!.__offset(this.bb_pos, 34);
-  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
-}
-
-timeLimitSecs():number {
-  const offset = this.bb!.__offset(this.bb_pos, 36);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
-}
-
-timeRequestSecs():number {
-  const offset = this.bb!.__offset(this.bb_pos, 38);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
 submitDir():string|null
@@ -5796,15 +6190,28 @@ entriesCount():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
-streamDir():string|null
-streamDir(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-streamDir(optionalEncoding?:any):string|Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 52);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+templates(index: number, obj?:TemplateInfo):TemplateInfo|null {
+  const offset = this.bb!.__offset(this.bb_pos, 54);
+  return offset ? (obj || new TemplateInfo()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+templatesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 54);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+submits(index: number, obj?:SubmitInfo):SubmitInfo|null {
+  const offset = this.bb!.__offset(this.bb_pos, 56);
+  return offset ? (obj || new SubmitInfo()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+submitsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 56);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
 static startJobInfo(builder:flatbuffers.Builder) {
-  builder.startObject(25);
+  builder.startObject(27);
 }
 
 static addId(builder:flatbuffers.Builder, id:number) {
@@ -5855,44 +6262,8 @@ static startTaskIdsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(12, numElems, 4);
 }
 
-static addProgram(builder:flatbuffers.Builder, programOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(11, programOffset, 0);
-}
-
-static addResources(builder:flatbuffers.Builder, resourcesOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(12, resourcesOffset, 0);
-}
-
-static createResourcesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
-  builder.startVector(4, data.length, 4);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addOffset(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startResourcesVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(4, numElems, 4);
-}
-
-static addPriority(builder:flatbuffers.Builder, priority:number) {
-  builder.addFieldInt32(13, priority, 0);
-}
-
 static addMaxFails(builder:flatbuffers.Builder, maxFails:bigint) {
   builder.addFieldInt64(14, maxFails, BigInt('-1'));
-}
-
-static addCrashLimit(builder:flatbuffers.Builder, crashLimit:number) {
-  builder.addFieldInt32(15, crashLimit, 0);
-}
-
-static addTimeLimitSecs(builder:flatbuffers.Builder, timeLimitSecs:number) {
-  builder.addFieldFloat64(16, timeLimitSecs, 0.0);
-}
-
-static addTimeRequestSecs(builder:flatbuffers.Builder, timeRequestSecs:number) {
-  builder.addFieldFloat64(17, timeRequestSecs, 0.0);
 }
 
 static addSubmitDir(builder:flatbuffers.Builder, submitDirOffset:flatbuffers.Offset) {
@@ -5931,8 +6302,36 @@ static addEntriesCount(builder:flatbuffers.Builder, entriesCount:number) {
   builder.addFieldInt32(23, entriesCount, 0);
 }
 
-static addStreamDir(builder:flatbuffers.Builder, streamDirOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(24, streamDirOffset, 0);
+static addTemplates(builder:flatbuffers.Builder, templatesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(25, templatesOffset, 0);
+}
+
+static createTemplatesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTemplatesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addSubmits(builder:flatbuffers.Builder, submitsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(26, submitsOffset, 0);
+}
+
+static createSubmitsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startSubmitsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
 }
 
 static endJobInfo(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -5954,20 +6353,15 @@ unpack(): JobInfoT {
     this.failed(),
     this.canceled(),
     this.bb!.createObjList(this.taskIds.bind(this), this.taskIdsLength()),
-    (this.program() !== null ? this.program()!.unpack() : null),
-    this.bb!.createObjList(this.resources.bind(this), this.resourcesLength()),
-    this.priority(),
     this.maxFails(),
-    this.crashLimit(),
-    this.timeLimitSecs(),
-    this.timeRequestSecs(),
     this.submitDir(),
     this.submitTime(),
     this.startTime(),
     this.endTime(),
     this.bb!.createObjList(this.failures.bind(this), this.failuresLength()),
     this.entriesCount(),
-    this.streamDir()
+    this.bb!.createObjList(this.templates.bind(this), this.templatesLength()),
+    this.bb!.createObjList(this.submits.bind(this), this.submitsLength())
   );
 }
 
@@ -5984,20 +6378,15 @@ unpackTo(_o: JobInfoT): void {
   _o.failed = this.failed();
   _o.canceled = this.canceled();
   _o.taskIds = this.bb!.createObjList(this.taskIds.bind(this), this.taskIdsLength());
-  _o.program = (this.program() !== null ? this.program()!.unpack() : null);
-  _o.resources = this.bb!.createObjList(this.resources.bind(this), this.resourcesLength());
-  _o.priority = this.priority();
   _o.maxFails = this.maxFails();
-  _o.crashLimit = this.crashLimit();
-  _o.timeLimitSecs = this.timeLimitSecs();
-  _o.timeRequestSecs = this.timeRequestSecs();
   _o.submitDir = this.submitDir();
   _o.submitTime = this.submitTime();
   _o.startTime = this.startTime();
   _o.endTime = this.endTime();
   _o.failures = this.bb!.createObjList(this.failures.bind(this), this.failuresLength());
   _o.entriesCount = this.entriesCount();
-  _o.streamDir = this.streamDir();
+  _o.templates = this.bb!.createObjList(this.templates.bind(this), this.templatesLength());
+  _o.submits = this.bb!.createObjList(this.submits.bind(this), this.submitsLength());
 }
 }
 
@@ -6014,20 +6403,15 @@ constructor(
   public failed: number = 0,
   public canceled: number = 0,
   public taskIds: (IdRangeT)[] = [],
-  public program: ProgramT|null = null,
-  public resources: (ResourceAmountT)[] = [],
-  public priority: number = 0,
   public maxFails: bigint = BigInt('-1'),
-  public crashLimit: number = 0,
-  public timeLimitSecs: number = 0.0,
-  public timeRequestSecs: number = 0.0,
   public submitDir: string|Uint8Array|null = null,
   public submitTime: number = 0.0,
   public startTime: number = 0.0,
   public endTime: number = 0.0,
   public failures: (TaskFailureInfoT)[] = [],
   public entriesCount: number = 0,
-  public streamDir: string|Uint8Array|null = null
+  public templates: (TemplateInfoT)[] = [],
+  public submits: (SubmitInfoT)[] = []
 ){}
 
 
@@ -6035,11 +6419,10 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const name = (this.name !== null ? builder.createString(this.name!) : 0);
   const state = (this.state !== null ? builder.createString(this.state!) : 0);
   const taskIds = builder.createStructOffsetList(this.taskIds, JobInfo.startTaskIdsVector);
-  const program = (this.program !== null ? this.program!.pack(builder) : 0);
-  const resources = JobInfo.createResourcesVector(builder, builder.createObjectOffsetList(this.resources));
   const submitDir = (this.submitDir !== null ? builder.createString(this.submitDir!) : 0);
   const failures = JobInfo.createFailuresVector(builder, builder.createObjectOffsetList(this.failures));
-  const streamDir = (this.streamDir !== null ? builder.createString(this.streamDir!) : 0);
+  const templates = JobInfo.createTemplatesVector(builder, builder.createObjectOffsetList(this.templates));
+  const submits = JobInfo.createSubmitsVector(builder, builder.createObjectOffsetList(this.submits));
 
   JobInfo.startJobInfo(builder);
   JobInfo.addId(builder, this.id);
@@ -6053,20 +6436,15 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   JobInfo.addFailed(builder, this.failed);
   JobInfo.addCanceled(builder, this.canceled);
   JobInfo.addTaskIds(builder, taskIds);
-  JobInfo.addProgram(builder, program);
-  JobInfo.addResources(builder, resources);
-  JobInfo.addPriority(builder, this.priority);
   JobInfo.addMaxFails(builder, this.maxFails);
-  JobInfo.addCrashLimit(builder, this.crashLimit);
-  JobInfo.addTimeLimitSecs(builder, this.timeLimitSecs);
-  JobInfo.addTimeRequestSecs(builder, this.timeRequestSecs);
   JobInfo.addSubmitDir(builder, submitDir);
   JobInfo.addSubmitTime(builder, this.submitTime);
   JobInfo.addStartTime(builder, this.startTime);
   JobInfo.addEndTime(builder, this.endTime);
   JobInfo.addFailures(builder, failures);
   JobInfo.addEntriesCount(builder, this.entriesCount);
-  JobInfo.addStreamDir(builder, streamDir);
+  JobInfo.addTemplates(builder, templates);
+  JobInfo.addSubmits(builder, submits);
 
   return JobInfo.endJobInfo(builder);
 }
@@ -6490,8 +6868,28 @@ stderr(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+template():number {
+  const offset = this.bb!.__offset(this.bb_pos, 30);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+dependencies(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 32);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+dependenciesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 32);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+dependenciesArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 32);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startTaskInfo(builder:flatbuffers.Builder) {
-  builder.startObject(13);
+  builder.startObject(15);
 }
 
 static addJobId(builder:flatbuffers.Builder, jobId:number) {
@@ -6575,12 +6973,37 @@ static addStderr(builder:flatbuffers.Builder, stderrOffset:flatbuffers.Offset) {
   builder.addFieldOffset(12, stderrOffset, 0);
 }
 
+static addTemplate(builder:flatbuffers.Builder, template:number) {
+  builder.addFieldInt32(13, template, 0);
+}
+
+static addDependencies(builder:flatbuffers.Builder, dependenciesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(14, dependenciesOffset, 0);
+}
+
+static createDependenciesVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createDependenciesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createDependenciesVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startDependenciesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endTaskInfo(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTaskInfo(builder:flatbuffers.Builder, jobId:number, taskId:number, stateOffset:flatbuffers.Offset, workersOffset:flatbuffers.Offset, hostnamesOffset:flatbuffers.Offset, instance:number, crashCount:number, startTime:number, endTime:number, errorOffset:flatbuffers.Offset, cwdOffset:flatbuffers.Offset, stdoutOffset:flatbuffers.Offset, stderrOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createTaskInfo(builder:flatbuffers.Builder, jobId:number, taskId:number, stateOffset:flatbuffers.Offset, workersOffset:flatbuffers.Offset, hostnamesOffset:flatbuffers.Offset, instance:number, crashCount:number, startTime:number, endTime:number, errorOffset:flatbuffers.Offset, cwdOffset:flatbuffers.Offset, stdoutOffset:flatbuffers.Offset, stderrOffset:flatbuffers.Offset, template:number, dependenciesOffset:flatbuffers.Offset):flatbuffers.Offset {
   TaskInfo.startTaskInfo(builder);
   TaskInfo.addJobId(builder, jobId);
   TaskInfo.addTaskId(builder, taskId);
@@ -6595,6 +7018,8 @@ static createTaskInfo(builder:flatbuffers.Builder, jobId:number, taskId:number, 
   TaskInfo.addCwd(builder, cwdOffset);
   TaskInfo.addStdout(builder, stdoutOffset);
   TaskInfo.addStderr(builder, stderrOffset);
+  TaskInfo.addTemplate(builder, template);
+  TaskInfo.addDependencies(builder, dependenciesOffset);
   return TaskInfo.endTaskInfo(builder);
 }
 
@@ -6612,7 +7037,9 @@ unpack(): TaskInfoT {
     this.error(),
     this.cwd(),
     this.stdout(),
-    this.stderr()
+    this.stderr(),
+    this.template(),
+    this.bb!.createScalarList(this.dependencies.bind(this), this.dependenciesLength())
   );
 }
 
@@ -6631,6 +7058,8 @@ unpackTo(_o: TaskInfoT): void {
   _o.cwd = this.cwd();
   _o.stdout = this.stdout();
   _o.stderr = this.stderr();
+  _o.template = this.template();
+  _o.dependencies = this.bb!.createScalarList(this.dependencies.bind(this), this.dependenciesLength());
 }
 }
 
@@ -6648,7 +7077,9 @@ constructor(
   public error: string|Uint8Array|null = null,
   public cwd: string|Uint8Array|null = null,
   public stdout: string|Uint8Array|null = null,
-  public stderr: string|Uint8Array|null = null
+  public stderr: string|Uint8Array|null = null,
+  public template: number = 0,
+  public dependencies: (number)[] = []
 ){}
 
 
@@ -6660,6 +7091,7 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const cwd = (this.cwd !== null ? builder.createString(this.cwd!) : 0);
   const stdout = (this.stdout !== null ? builder.createString(this.stdout!) : 0);
   const stderr = (this.stderr !== null ? builder.createString(this.stderr!) : 0);
+  const dependencies = TaskInfo.createDependenciesVector(builder, this.dependencies);
 
   return TaskInfo.createTaskInfo(builder,
     this.jobId,
@@ -6674,7 +7106,9 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
     error,
     cwd,
     stdout,
-    stderr
+    stderr,
+    this.template,
+    dependencies
   );
 }
 }
@@ -6707,8 +7141,28 @@ tasksLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+templates(index: number, obj?:TemplateInfo):TemplateInfo|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? (obj || new TemplateInfo()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+templatesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+nextJob():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+nextAt():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startTasksResponse(builder:flatbuffers.Builder) {
-  builder.startObject(1);
+  builder.startObject(4);
 }
 
 static addTasks(builder:flatbuffers.Builder, tasksOffset:flatbuffers.Offset) {
@@ -6727,40 +7181,80 @@ static startTasksVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addTemplates(builder:flatbuffers.Builder, templatesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, templatesOffset, 0);
+}
+
+static createTemplatesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTemplatesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addNextJob(builder:flatbuffers.Builder, nextJob:number) {
+  builder.addFieldInt32(2, nextJob, 0);
+}
+
+static addNextAt(builder:flatbuffers.Builder, nextAt:number) {
+  builder.addFieldInt32(3, nextAt, 0);
+}
+
 static endTasksResponse(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTasksResponse(builder:flatbuffers.Builder, tasksOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createTasksResponse(builder:flatbuffers.Builder, tasksOffset:flatbuffers.Offset, templatesOffset:flatbuffers.Offset, nextJob:number, nextAt:number):flatbuffers.Offset {
   TasksResponse.startTasksResponse(builder);
   TasksResponse.addTasks(builder, tasksOffset);
+  TasksResponse.addTemplates(builder, templatesOffset);
+  TasksResponse.addNextJob(builder, nextJob);
+  TasksResponse.addNextAt(builder, nextAt);
   return TasksResponse.endTasksResponse(builder);
 }
 
 unpack(): TasksResponseT {
   return new TasksResponseT(
-    this.bb!.createObjList(this.tasks.bind(this), this.tasksLength())
+    this.bb!.createObjList(this.tasks.bind(this), this.tasksLength()),
+    this.bb!.createObjList(this.templates.bind(this), this.templatesLength()),
+    this.nextJob(),
+    this.nextAt()
   );
 }
 
 
 unpackTo(_o: TasksResponseT): void {
   _o.tasks = this.bb!.createObjList(this.tasks.bind(this), this.tasksLength());
+  _o.templates = this.bb!.createObjList(this.templates.bind(this), this.templatesLength());
+  _o.nextJob = this.nextJob();
+  _o.nextAt = this.nextAt();
 }
 }
 
 export class TasksResponseT {
 constructor(
-  public tasks: (TaskInfoT)[] = []
+  public tasks: (TaskInfoT)[] = [],
+  public templates: (TemplateInfoT)[] = [],
+  public nextJob: number = 0,
+  public nextAt: number = 0
 ){}
 
 
 pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const tasks = TasksResponse.createTasksVector(builder, builder.createObjectOffsetList(this.tasks));
+  const templates = TasksResponse.createTemplatesVector(builder, builder.createObjectOffsetList(this.templates));
 
   return TasksResponse.createTasksResponse(builder,
-    tasks
+    tasks,
+    templates,
+    this.nextJob,
+    this.nextAt
   );
 }
 }
@@ -8131,8 +8625,18 @@ workersLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+taskDeps():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+waitingDeps():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startTaskExplainResponse(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(6);
 }
 
 static addJobId(builder:flatbuffers.Builder, jobId:number) {
@@ -8163,17 +8667,27 @@ static startWorkersVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addTaskDeps(builder:flatbuffers.Builder, taskDeps:number) {
+  builder.addFieldInt32(4, taskDeps, 0);
+}
+
+static addWaitingDeps(builder:flatbuffers.Builder, waitingDeps:number) {
+  builder.addFieldInt32(5, waitingDeps, 0);
+}
+
 static endTaskExplainResponse(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTaskExplainResponse(builder:flatbuffers.Builder, jobId:number, taskId:number, stateOffset:flatbuffers.Offset, workersOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createTaskExplainResponse(builder:flatbuffers.Builder, jobId:number, taskId:number, stateOffset:flatbuffers.Offset, workersOffset:flatbuffers.Offset, taskDeps:number, waitingDeps:number):flatbuffers.Offset {
   TaskExplainResponse.startTaskExplainResponse(builder);
   TaskExplainResponse.addJobId(builder, jobId);
   TaskExplainResponse.addTaskId(builder, taskId);
   TaskExplainResponse.addState(builder, stateOffset);
   TaskExplainResponse.addWorkers(builder, workersOffset);
+  TaskExplainResponse.addTaskDeps(builder, taskDeps);
+  TaskExplainResponse.addWaitingDeps(builder, waitingDeps);
   return TaskExplainResponse.endTaskExplainResponse(builder);
 }
 
@@ -8182,7 +8696,9 @@ unpack(): TaskExplainResponseT {
     this.jobId(),
     this.taskId(),
     this.state(),
-    this.bb!.createObjList(this.workers.bind(this), this.workersLength())
+    this.bb!.createObjList(this.workers.bind(this), this.workersLength()),
+    this.taskDeps(),
+    this.waitingDeps()
   );
 }
 
@@ -8192,6 +8708,8 @@ unpackTo(_o: TaskExplainResponseT): void {
   _o.taskId = this.taskId();
   _o.state = this.state();
   _o.workers = this.bb!.createObjList(this.workers.bind(this), this.workersLength());
+  _o.taskDeps = this.taskDeps();
+  _o.waitingDeps = this.waitingDeps();
 }
 }
 
@@ -8200,7 +8718,9 @@ constructor(
   public jobId: number = 0,
   public taskId: number = 0,
   public state: string|Uint8Array|null = null,
-  public workers: (WorkerExplainT)[] = []
+  public workers: (WorkerExplainT)[] = [],
+  public taskDeps: number = 0,
+  public waitingDeps: number = 0
 ){}
 
 
@@ -8212,7 +8732,9 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
     this.jobId,
     this.taskId,
     state,
-    workers
+    workers,
+    this.taskDeps,
+    this.waitingDeps
   );
 }
 }

@@ -2,7 +2,7 @@
 // ships no type declarations; every function throws on misuse (wrong lengths)
 // and the AEAD decrypt throws when authentication fails.
 declare module 'sodium-native' {
-  interface Sodium {
+  export interface Sodium {
     readonly crypto_aead_xchacha20poly1305_ietf_ABYTES: number;
     readonly crypto_aead_xchacha20poly1305_ietf_KEYBYTES: number;
     readonly crypto_aead_xchacha20poly1305_ietf_NPUBBYTES: number;

@@ -1,0 +1,41 @@
+// The `hq` executable keeps a V8 code cache beside the bundle: written by the
+// first run, reused afterwards, replaced when it does not fit this Node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BUNDLE_DIR = fileURLToPath(new URL('../../bundle/', import.meta.url));
+
+/** A private copy of the executable and bundle (inside dist/, so node_modules resolve). */
+function copyBundle(): string {
+  const dir = fs.mkdtempSync(path.join(BUNDLE_DIR, '..', 'cache-test-'));
+  for (const name of ['hq.cjs', 'hq-main.cjs']) fs.copyFileSync(path.join(BUNDLE_DIR, name), path.join(dir, name));
+  return dir;
+}
+
+const hq = (dir: string, ...args: string[]) => execFileSync(process.execPath, [path.join(dir, 'hq.cjs'), ...args], { encoding: 'utf8' });
+
+test('the first run writes the code cache, later runs keep it, a foreign cache is replaced', (t) => {
+  const dir = copyBundle();
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const cache = path.join(dir, 'hq-main.cache');
+
+  assert.equal(fs.existsSync(cache), false);
+  const version = hq(dir, '--version').trim();
+  assert.match(version, /^\d+\.\d+\.\d+/);
+  assert.ok(fs.statSync(cache).size > 10_000, 'the first run left a code cache');
+
+  const first = fs.readFileSync(cache);
+  const before = fs.statSync(cache).mtimeMs;
+  assert.equal(hq(dir, '--version').trim(), version);
+  assert.equal(fs.statSync(cache).mtimeMs, before, 'an accepted cache is not rewritten');
+
+  fs.writeFileSync(cache, Buffer.from('not a V8 code cache'));
+  assert.equal(hq(dir, '--version').trim(), version, 'a broken cache does not break hq');
+  assert.ok(fs.readFileSync(cache).length > 10_000, 'a rejected cache is replaced');
+  assert.ok(!fs.readdirSync(dir).some((f) => f.includes('.cache.')), 'no temporary cache file is left');
+  assert.ok(first.length > 0);
+});
