@@ -6,6 +6,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchEnv, runChecked, runCommand, trackChild, type CommandResult } from './processes.js';
+import { HqClient } from '../src/client/client.js';
 
 const COMPILED_CLI = fileURLToPath(new URL('../src/cli/hq.js', import.meta.url));
 const BUNDLED_CLI = fileURLToPath(new URL('../bundle/hq.cjs', import.meta.url));
@@ -35,11 +36,6 @@ interface JobListEntry {
   id: number;
   task_count: number;
   task_stats: Record<string, number>;
-}
-
-interface JobInfoJson {
-  started_at: string;
-  finished_at: string | null;
 }
 
 /** Scratch directories of clusters not stopped yet, removed if the benchmark is interrupted. */
@@ -148,11 +144,18 @@ export class HqCluster {
    * after reading the server's /proc figures, since it makes the server work.
    */
   async lastJobServerSeconds(): Promise<number | string> {
-    const info = await this.hq(['job', 'info', 'last', '--output-mode', 'json'], { timeoutSeconds: 60 });
-    if (info.code !== 0) return `unavailable: hq job info failed`;
-    const job = (JSON.parse(info.stdout) as JobInfoJson[])[0];
-    if (!job?.finished_at) return 'unavailable: the job has no end time';
-    return (Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000;
+    // Through the client library: `hq job info --output-mode json` would also list every task.
+    let client: HqClient | null = null;
+    try {
+      client = await HqClient.connect(this.serverDir);
+      const [job] = await client.jobInfo({ kind: 'last' });
+      if (!job?.endTime) return 'unavailable: the job has no end time';
+      return (job.endTime - job.submitTime) / 1000;
+    } catch {
+      return 'unavailable: job info failed';
+    } finally {
+      client?.close();
+    }
   }
 
   /** Stops the server (which stops its workers), makes sure every process is gone and removes the directory. */

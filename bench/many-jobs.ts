@@ -1,22 +1,31 @@
-// Many small jobs against one big one: the same number of zero-work tasks
-// submitted as one array or as many jobs over one client connection (as a
-// workflow tool would), so per-job costs show up as time per task.
+// Many small jobs against one big one: the same number of zero-work tasks,
+// as one array or as many jobs. The jobs are submitted over one client
+// connection (as a workflow tool would, a few submits in flight) before any
+// worker exists; then one zero-work worker runs them all. Running time is
+// the server's view (first task started to last task ended), so per-job
+// costs of scheduling show up as time per task; submitting is timed apart.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { HqClient } from '../src/client/client.js';
 import type { TaskTemplateSpec } from '../src/client/client.js';
-import { HqCluster } from './hq-cluster.js';
-import { median } from './processes.js';
+import { HqCluster, HQ_SCRIPT } from './hq-cluster.js';
+import { benchEnv, median, trackChild } from './processes.js';
 import { peakRssBytes } from './proc-stats.js';
 
 export interface ManyJobsFigures {
   jobs: number;
   tasksPerJob: number;
   runs: number;
-  /** Medians over the runs: first submit to every job finished, client side. */
-  seconds: number;
-  /** The same tasks as one array on a fresh server, measured the same way. */
-  oneJobSeconds: number;
+  /** Medians over the runs. Server's view of running every task of the many jobs. */
+  runSeconds: number;
+  /** The same for all tasks as one array. */
+  oneJobRunSeconds: number;
+  /** Client's view of submitting the many jobs, per job. */
+  submitMsPerJob: number;
   serverPeakRss: number;
 }
+
+/** Submits at most this many jobs at once over the connection. */
+const SUBMITS_IN_FLIGHT = 8;
 
 function template(tasks: number): TaskTemplateSpec {
   return {
@@ -34,45 +43,63 @@ function template(tasks: number): TaskTemplateSpec {
   };
 }
 
-/** Submits `jobs` jobs of `tasksPerJob` tasks each (all before waiting) and waits for all; seconds. */
-async function submitAndWait(cluster: HqCluster, jobs: number, tasksPerJob: number): Promise<number> {
+interface Run {
+  submitSeconds: number;
+  runSeconds: number;
+  peakRss: number;
+}
+
+async function runJobs(jobs: number, tasksPerJob: number): Promise<Run> {
+  const cluster = await HqCluster.start({ workers: 0, workerArgs: [] });
+  let worker: ChildProcess | null = null;
   const client = await HqClient.connect(cluster.serverDir);
   try {
-    const start = performance.now();
-    const ids: number[] = [];
-    for (let j = 0; j < jobs; j++) {
-      ids.push(
-        await client.submit({ name: 'bench', maxFails: null, submitDir: cluster.workDir, streamDir: '', templates: [template(tasksPerJob)] }),
-      );
-    }
-    const done = await client.waitJobs({ kind: 'ids', ranges: [{ start: ids[0]!, end: ids[ids.length - 1]!, step: 1 }] });
-    const seconds = (performance.now() - start) / 1000;
+    const submitStart = performance.now();
+    let next = 0;
+    const spec = { name: 'bench', maxFails: null, submitDir: cluster.workDir, streamDir: '', templates: [template(tasksPerJob)] };
+    await Promise.all(
+      Array.from({ length: Math.min(SUBMITS_IN_FLIGHT, jobs) }, async () => {
+        while (next < jobs) {
+          next++;
+          await client.submit(spec);
+        }
+      }),
+    );
+    const submitSeconds = (performance.now() - submitStart) / 1000;
+    worker = spawn(process.execPath, [HQ_SCRIPT, '--server-dir', cluster.serverDir, 'worker', 'start', '--zero-work'], {
+      env: benchEnv(),
+      stdio: 'ignore',
+    });
+    trackChild(worker);
+    const done = await client.waitJobs({ kind: 'all' });
     const unfinished = done.filter((j) => j.counts.finished !== tasksPerJob);
     if (done.length !== jobs || unfinished.length > 0) throw new Error(`${unfinished.length} of ${done.length} jobs did not finish every task`);
-    return seconds;
+    const peakRss = peakRssBytes(cluster.serverPid);
+    const details = await client.jobInfo({ kind: 'all' });
+    const first = Math.min(...details.map((j) => j.startTime));
+    const last = Math.max(...details.map((j) => j.endTime));
+    return { submitSeconds, runSeconds: (last - first) / 1000, peakRss };
   } finally {
     client.close();
+    await cluster.stop();
+    if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
   }
 }
 
 export async function benchManyJobs(jobs: number, tasksPerJob: number, runs: number): Promise<ManyJobsFigures> {
-  const many: number[] = [];
-  const one: number[] = [];
-  const peaks: number[] = [];
+  const many: Run[] = [];
+  const one: Run[] = [];
   for (let run = 0; run < runs; run++) {
-    for (const shape of ['many', 'one'] as const) {
-      const cluster = await HqCluster.start({ workers: 1, workerArgs: ['--zero-work'] });
-      try {
-        if (shape === 'many') {
-          many.push(await submitAndWait(cluster, jobs, tasksPerJob));
-          peaks.push(peakRssBytes(cluster.serverPid));
-        } else {
-          one.push(await submitAndWait(cluster, 1, jobs * tasksPerJob));
-        }
-      } finally {
-        await cluster.stop();
-      }
-    }
+    many.push(await runJobs(jobs, tasksPerJob));
+    one.push(await runJobs(1, jobs * tasksPerJob));
   }
-  return { jobs, tasksPerJob, runs, seconds: median(many), oneJobSeconds: median(one), serverPeakRss: median(peaks) };
+  return {
+    jobs,
+    tasksPerJob,
+    runs,
+    runSeconds: median(many.map((r) => r.runSeconds)),
+    oneJobRunSeconds: median(one.map((r) => r.runSeconds)),
+    submitMsPerJob: (median(many.map((r) => r.submitSeconds)) * 1000) / jobs,
+    serverPeakRss: median(many.map((r) => r.peakRss)),
+  };
 }

@@ -24,9 +24,14 @@ export class NativeBaselines {
     return new NativeBaselines(buildDir);
   }
 
-  /** posix_spawn of `tasks` copies of `program`, `parallel` at a time. */
-  spawnLoop(tasks: number, parallel: number, program: readonly string[]): Promise<NativeResult> {
-    return this.run('spawn-loop', ['-n', String(tasks), '-P', String(parallel), '--', ...program], 60 + tasks * 0.01);
+  /**
+   * posix_spawn of `tasks` copies of `program`, `parallel` at a time; with
+   * `outputDir`, each child writes to two fresh files there (as hq's default
+   * per-task stdout/stderr), else to /dev/null.
+   */
+  spawnLoop(tasks: number, parallel: number, program: readonly string[], outputDir?: string): Promise<NativeResult> {
+    const output = outputDir === undefined ? [] : ['-o', outputDir];
+    return this.run('spawn-loop', ['-n', String(tasks), '-P', String(parallel), ...output, '--', ...program], 60 + tasks * 0.01);
   }
 
   /** `tasks` calls of an empty function. */

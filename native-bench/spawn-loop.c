@@ -2,9 +2,11 @@
  * Baseline for running many short processes: starts N copies of a program
  * with posix_spawn, keeping at most P of them running, and reaps them with
  * waitpid. Children get /dev/null as stdout and stderr, like tasks submitted
- * with --stdout none --stderr none.
+ * with --stdout none --stderr none; with -o DIR, each child writes to fresh
+ * files DIR/<i>.stdout and DIR/<i>.stderr instead, like tasks with hq's
+ * default per-task output files.
  *
- *   spawn-loop [-n N] [-P P] [program [args...]]     (default: 10000, 2, /bin/true)
+ *   spawn-loop [-n N] [-P P] [-o DIR] [program [args...]]     (default: 10000, 2, /bin/true)
  *
  * Prints {"tasks": N, "parallel": P, "seconds": S, "us_per_task": U}.
  */
@@ -58,6 +60,7 @@ static void reap_one(void) {
 int main(int argc, char **argv) {
     long tasks = 10000;
     long parallel = 2;
+    const char *output_dir = NULL;
     int i = 1;
     while (i < argc && argv[i][0] == '-') {
         if (strcmp(argv[i], "--") == 0) {
@@ -72,6 +75,8 @@ int main(int argc, char **argv) {
             tasks = parse_count("-n", argv[i + 1]);
         } else if (strcmp(argv[i], "-P") == 0) {
             parallel = parse_count("-P", argv[i + 1]);
+        } else if (strcmp(argv[i], "-o") == 0) {
+            output_dir = argv[i + 1];
         } else {
             fprintf(stderr, "spawn-loop: unknown option '%s'\n", argv[i]);
             return 2;
@@ -99,7 +104,18 @@ int main(int argc, char **argv) {
             running--;
         }
         pid_t pid;
-        int err = posix_spawn(&pid, child_argv[0], &actions, NULL, child_argv, environ);
+        posix_spawn_file_actions_t files;
+        if (output_dir) {
+            /* Per task: the files are created by the child, as hq's launcher does. */
+            char out[4096], err_path[4096];
+            snprintf(out, sizeof out, "%s/%ld.stdout", output_dir, started);
+            snprintf(err_path, sizeof err_path, "%s/%ld.stderr", output_dir, started);
+            posix_spawn_file_actions_init(&files);
+            posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            posix_spawn_file_actions_addopen(&files, STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        }
+        int err = posix_spawn(&pid, child_argv[0], output_dir ? &files : &actions, NULL, child_argv, environ);
+        if (output_dir) posix_spawn_file_actions_destroy(&files);
         if (err != 0) {
             fprintf(stderr, "spawn-loop: cannot start %s: %s\n", child_argv[0], strerror(err));
             return 1;

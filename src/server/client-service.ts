@@ -518,7 +518,7 @@ export class ClientService {
         out.push(t);
         return bytes;
       };
-      let at = job === jobs[0] ? r.resumeAt : 0;
+      const at = job === jobs[0] ? r.resumeAt : 0;
       const full = (position: number): boolean => {
         if (budget > 0 && lookups > 0) return false;
         res.nextJob = job.id;
@@ -549,7 +549,6 @@ export class ClientService {
           position += s.count;
         }
       }
-      at = 0;
     }
     return res;
   }

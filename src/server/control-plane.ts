@@ -8,6 +8,7 @@ import { Doorbell } from '../core/doorbell.js';
 import { TaskEvent, FailReason } from '../core/scheduler.js';
 import { toCoreVariants } from '../common/request-variants.js';
 import type { TaskDependencies } from '../core/scheduler.js';
+import type { ResourceVariant } from '../core/resources.js';
 import type { ExplainResult } from '../core/explain.js';
 import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
@@ -19,7 +20,7 @@ import { TaskState } from '../core/task-state.js';
 import { findOverlap, type IdRange } from '../common/id-range.js';
 import { jobDefinitionBytes } from './job-definition.js';
 import { resolveStreamDir } from '../common/placeholders.js';
-import type { IoThreadApi, SchedulerApi, WorkerRegistration } from './thread-api.js';
+import type { IoThreadApi, JobSchedulingOptions, SchedulerApi, WorkerRegistration } from './thread-api.js';
 
 export interface WorkerRecord {
   id: number;
@@ -58,6 +59,8 @@ export class ControlPlane {
   readonly multiNodeWorkers = new Map<number, number[]>();
   /** Worker count waiters: `hq worker wait N`. */
   private workerWaiters: Array<{ count: number; resolve: () => void }> = [];
+  /** Resource request ids the scheduler gave, by request. */
+  private readonly requestIds = new Map<string, number>();
   /** Rows held back after a forget (see releaseRows), oldest first. */
   private readonly quarantine: Array<{ rows: Uint32Array; until: number }> = [];
   private stopped = false;
@@ -104,24 +107,15 @@ export class ControlPlane {
     checkUniqueIds(job, templates);
     const deps = this.dependencies(job, templates);
 
-    const requests: number[] = [];
     // A task's time request belongs to its resource request, as in HyperQueue.
-    for (const t of templates) requests.push(await this.opts.scheduler.addRequest(toCoreVariants(t.template.variants), t.template.timeRequest * 1000));
+    const requests = await Promise.all(templates.map((t) => this.requestId(toCoreVariants(t.template.variants), t.template.timeRequest * 1000)));
     const isNew = !job;
     if (!job) job = new Job(++this.lastJobId, desc);
-    if (!job.scheduled) {
-      const first = templates[0]!.template;
-      await this.opts.scheduler.addJob(job.id, {
-        priority: first.priority,
-        request: requests[0]!,
-        crashLimit: first.crashLimit,
-      });
-      job.scheduled = true;
-    }
     this.releaseQuarantined(Date.now());
     // Dependencies are given as offsets from one start row: those tasks get consecutive rows.
     const allocated = deps ? this.table.allocate(count) : this.table.allocateRuns(count);
     const runs = 'runs' in allocated ? allocated.runs : [allocated.start, count];
+    this.dropStaleErrors(runs, count);
     this.fillRows(job, templates, requests, runs);
     // Chunks of new rows, and of new blocks made while filling them.
     const newChunks = [...allocated.newChunks, ...this.table.takeNewChunks()];
@@ -134,13 +128,28 @@ export class ControlPlane {
     // Each template keeps its own crash limit: the scheduler finds it through the rows' template index.
     const firstTemplate = job.templates.length - templates.length;
     const crashLimits = templates.map((t, i) => ({ template: firstTemplate + i, crashLimit: t.template.crashLimit }));
-    await this.opts.scheduler.setTemplateCrashLimits(job.id, crashLimits);
     const rowDeps = deps ? toRows(deps, job, runs[0]!, count) : null; // one run then
-    for (let i = 0; i < runs.length; i += 2) {
-      await this.opts.scheduler.submit(job.id, runs[i]!, runs[i + 1]!, i === 0 ? newChunks : [], rowDeps);
+    // The job reaches the scheduler with the first tasks sent (its settings are typed request fields, valid as they come).
+    let scheduling: JobSchedulingOptions | null = null;
+    if (!job.scheduled) {
+      const first = templates[0]!.template;
+      scheduling = { priority: first.priority, request: requests[0]!, crashLimit: first.crashLimit };
+      job.scheduled = true;
     }
+    // One call for all of it: with many small jobs the calls between threads cost more than the work.
+    await this.opts.scheduler.submitTasks(job.id, scheduling, crashLimits, runs, newChunks, rowDeps);
     log.debug(`job ${job.id}: ${count} tasks submitted`);
     return job.id;
+  }
+
+  /** The scheduler's id of a resource request; asked for only the first time (identical requests share an id). */
+  private async requestId(variants: ResourceVariant[], timeRequestMs: number): Promise<number> {
+    const key = JSON.stringify([timeRequestMs, variants]);
+    const known = this.requestIds.get(key);
+    if (known !== undefined) return known;
+    const id = await this.opts.scheduler.addRequest(variants, timeRequestMs);
+    this.requestIds.set(key, id);
+    return id;
   }
 
   /**
@@ -217,10 +226,23 @@ export class ControlPlane {
     if (!job.isDone) return false;
     this.jobs.delete(job.id);
     this.dropRowData(job);
-    if (job.scheduled) void this.opts.scheduler.forgetJob(job.id);
+    if (job.scheduled) this.opts.scheduler.forgetJob(job.id).catch((e: Error) => log.warn(`scheduler could not forget job ${job.id}: ${e.message}`));
     for (const io of this.opts.io) void io.forgetJob(job.id);
     this.releaseRows(job.segments, job.canceled > 0);
     return true;
+  }
+
+  /** Reused rows start without an error text (one reported late for their earlier task may have come in). */
+  private dropStaleErrors(runs: number[], count: number): void {
+    const errors = this.taskErrors;
+    if (errors.size === 0) return;
+    if (errors.size < count) {
+      for (const row of errors.keys()) {
+        for (let i = 0; i < runs.length; i += 2) if (row >= runs[i]! && row < runs[i]! + runs[i + 1]!) errors.delete(row);
+      }
+    } else {
+      for (let i = 0; i < runs.length; i += 2) for (let row = runs[i]!; row < runs[i]! + runs[i + 1]!; row++) errors.delete(row);
+    }
   }
 
   /** Error texts and multi-node placements of a job's rows, found from the smaller side. */
@@ -386,10 +408,11 @@ export class ControlPlane {
   recordTaskErrors(errors: Array<[number, number, string]>): void {
     const table = this.table;
     for (const [row, instance, error] of errors) {
-      // Only about a task on a worker now: late reports about ended (or forgotten) tasks are ignored.
+      // About a task on a worker, or one the scheduler has just marked failed (the text
+      // may come after the failure); reports about finished, canceled or forgotten tasks are ignored.
       if (row >= table.length || table.instance(row) !== instance) continue;
       const state = table.state(row);
-      if (state === TaskState.Assigned || state === TaskState.Running) this.taskErrors.set(row, error);
+      if (state === TaskState.Assigned || state === TaskState.Running || state === TaskState.Failed) this.taskErrors.set(row, error);
     }
   }
 

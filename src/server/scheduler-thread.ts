@@ -219,6 +219,13 @@ const api: SchedulerApi = {
     scheduler.submit(jobId, startRow, count, deps ?? undefined);
     ownBell.ring();
   },
+  submitTasks(jobId, job, crashLimits, runs, newChunks, deps) {
+    if (newChunks.length) table.addChunks(newChunks);
+    if (job) scheduler.addJob(jobId, job);
+    scheduler.setTemplateCrashLimits(jobId, crashLimits);
+    for (let i = 0; i < runs.length; i += 2) scheduler.submit(jobId, runs[i]!, runs[i + 1]!, i === 0 ? (deps ?? undefined) : undefined);
+    ownBell.ring();
+  },
   forgetJob(jobId) {
     scheduler.forgetJob(jobId);
   },

@@ -81,6 +81,19 @@ export interface SchedulerApi {
   /** Crash limits of task templates of a job, by the template index its rows carry. */
   setTemplateCrashLimits(jobId: number, limits: TemplateCrashLimit[]): void;
   submit(jobId: number, startRow: number, count: number, newChunks: SharedArrayBuffer[], deps: TaskDependencies | null): void;
+  /**
+   * One submission in one call (a call costs more than the work): the job
+   * itself when it is new (`job` not null), its templates' crash limits, then
+   * rows [runs[i], runs[i] + runs[i+1]) for each pair; `deps` belongs to the first run.
+   */
+  submitTasks(
+    jobId: number,
+    job: JobSchedulingOptions | null,
+    crashLimits: TemplateCrashLimit[],
+    runs: number[],
+    newChunks: SharedArrayBuffer[],
+    deps: TaskDependencies | null,
+  ): void;
   cancelJob(jobId: number): void;
   /** The job ended and was forgotten: its rows will be filled for other jobs. */
   forgetJob(jobId: number): void;

@@ -267,11 +267,6 @@ export class TaskRunner {
     return true;
   }
 
-  /** Rows of tasks given to the launcher (not canceled). */
-  has(row: number): boolean {
-    return this.byRow.has(row);
-  }
-
   /** Drops every task that has not started; those running go on (the worker lost its server). */
   dropWaiting(): void {
     for (const run of this.runs.values()) {

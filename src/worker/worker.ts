@@ -67,11 +67,11 @@ export interface WorkerOptions {
  * (see the reports below).
  */
 export function prefetchFor(cpuCount: number): number {
-  return Math.min(2048, Math.max(128, cpuCount * 64));
+  return Math.min(4096, Math.max(256, cpuCount * 128));
 }
 
 /** Longest a progress report waits to be batched with others while the worker has plenty queued. */
-const REPORT_DELAY_MS = 20;
+const REPORT_DELAY_MS = 50;
 
 export async function runWorker(opts: WorkerOptions): Promise<string> {
   const access = requireAccess(opts.serverDir);

@@ -90,13 +90,18 @@ export class InProcessServer {
     const api = {
       addRequest: async (...args: Parameters<RequestTable['add']>) => requests.add(...args),
       addJob: async (...args: Parameters<Scheduler['addJob']>) => scheduler.addJob(...args),
-      setTemplateCrashLimits: async (...args: unknown[]) => (scheduler as unknown as Record<string, (...a: unknown[]) => void>).setTemplateCrashLimits?.(...args),
+      setTemplateCrashLimits: async (...args: Parameters<Scheduler['setTemplateCrashLimits']>) => scheduler.setTemplateCrashLimits(...args),
       submit: async (jobId: number, startRow: number, count: number, _chunks: unknown, deps: never) => scheduler.submit(jobId, startRow, count, deps ?? undefined),
       cancelJob: async (jobId: number) => {
         scheduler.cancelJob(jobId);
         this.flushEvents();
       },
       forgetJob: async (jobId: number) => scheduler.forgetJob(jobId),
+      submitTasks: async (jobId: number, job: never, crashLimits: never, runs: number[], _chunks: unknown, deps: never) => {
+        if (job) scheduler.addJob(jobId, job);
+        scheduler.setTemplateCrashLimits(jobId, crashLimits);
+        for (let i = 0; i < runs.length; i += 2) scheduler.submit(jobId, runs[i]!, runs[i + 1]!, i === 0 ? (deps ?? undefined) : undefined);
+      },
       addWorker: async (workerId: number, _io: number, resources: never, prefetch: number, o: never) => scheduler.addWorker(workerId, resources, prefetch, o),
       removeWorker: async (workerId: number, crashed: boolean) => {
         scheduler.removeWorker(workerId, crashed);

@@ -764,10 +764,11 @@ static int read_requests(void) {
 
 static void finish_run(size_t i) {
   struct run *run = &runs[i];
-  int64_t micros = (now_ns() - run->started) / 1000;
+  int64_t elapsed = (now_ns() - run->started) / 1000;
+  uint32_t micros = elapsed > UINT32_MAX ? UINT32_MAX : (uint32_t)elapsed; /* saturates after 71 minutes */
   int status = run->status;
-  if (WIFSIGNALED(status)) reply_ended(run->task, END_SIGNALED, WTERMSIG(status), (uint32_t)micros);
-  else reply_ended(run->task, END_EXITED, WEXITSTATUS(status), (uint32_t)micros);
+  if (WIFSIGNALED(status)) reply_ended(run->task, END_SIGNALED, WTERMSIG(status), micros);
+  else reply_ended(run->task, END_EXITED, WEXITSTATUS(status), micros);
   uint32_t lid = run->lane;
   runs[i] = runs[--run_count];
   lane_freed(lid);
@@ -852,12 +853,16 @@ static void kill_all(void) {
 
 /* Returns 0 when the launcher should end (the worker is gone). */
 static int handle_signals(void) {
-  struct signalfd_siginfo info;
+  struct signalfd_siginfo info[8];
   int go_on = 1;
-  while (read(signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
-    if (info.ssi_signo == SIGCHLD) continue;
-    /* SIGHUP comes as PR_SET_PDEATHSIG; SIGINT and SIGTERM are the worker's to act on. */
-    if (info.ssi_signo == SIGHUP && getppid() != parent) go_on = 0;
+  for (;;) {
+    ssize_t n = read(signal_fd, info, sizeof info);
+    if (n <= 0) break;
+    for (size_t i = 0; i < (size_t)n / sizeof info[0]; i++) {
+      /* SIGHUP comes as PR_SET_PDEATHSIG; SIGINT and SIGTERM are the worker's to act on. */
+      if (info[i].ssi_signo == SIGHUP && getppid() != parent) go_on = 0;
+    }
+    if ((size_t)n < sizeof info) break; /* drained: no need to read again */
   }
   reap();
   return go_on;
