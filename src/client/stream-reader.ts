@@ -22,7 +22,7 @@ import {
   STREAM_FORMAT_VERSION,
   STREAM_HEADER_FIXED_SIZE,
   STREAM_MAGIC,
-} from '../worker/stream-writer.js';
+} from '../common/stream-format.js';
 
 export type StreamChannel = 'stdout' | 'stderr';
 

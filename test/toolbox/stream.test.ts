@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StreamWriter, STREAM_FILE_SUFFIX } from '../../src/worker/stream-writer.js';
+import { StreamWriter } from '../../src/worker/stream-writer.js';
+import { STREAM_FILE_SUFFIX } from '../../src/common/stream-format.js';
 import { formatStreamExport, StreamReader } from '../../src/client/stream-reader.js';
 import { expectUserError } from '../common/expect-user-error.js';
 

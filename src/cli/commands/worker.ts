@@ -1,6 +1,5 @@
 // hq worker start|list|info|stop|hwdetect|wait|address
 import type { Argv } from 'yargs';
-import { detectManager } from '../../worker/manager.js';
 import { detectHardware } from '../../worker/hwdetect.js';
 import { parseDuration } from '../../common/duration.js';
 import { splitCouplingText } from '../../core/coupling.js';
@@ -82,6 +81,7 @@ export function workerCommands(run: Run) {
             const onServerLost = oneOf(String(args['on-server-lost']), ['stop', 'finish-running'], '--on-server-lost') as
               | 'stop'
               | 'finish-running';
+            const { detectManager } = await import('../../worker/manager.js');
             const manager = detectManager(oneOf(String(args.manager), ['auto', 'none', 'slurm', 'pbs'], '--manager'));
             // Inside an allocation without --time-limit, the allocation's end is the worker's.
             const timeLimit = args['time-limit'] ? parseDuration(String(args['time-limit'])) : manager.remaining;
