@@ -6,7 +6,7 @@ export interface BenchConfig {
   quick: boolean;
   /** Tasks of the zero-work array. */
   arrayTasks: number;
-  /** Runs (each with a fresh server) of each zero-work array case; the median is reported. */
+  /** Runs (each with a fresh server) of each zero-work array case and rounds of each /bin/true comparison; medians are reported. */
   arrayRuns: number;
   /** Workers of the many-worker zero-work case. */
   manyWorkers: number;

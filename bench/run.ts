@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../src/common/errors.js';
 import { parseBenchConfig, USAGE, type BenchConfig } from './bench-config.js';
-import { killTrackedChildren } from './processes.js';
+import { killTrackedChildren, median } from './processes.js';
 import { NativeBaselines, type NativeResult } from './native-baselines.js';
 import { benchArrayMemory, benchZeroWorkArray, zeroWorkSubmitArgs, type ArrayMemoryFigures, type ZeroWorkFigures } from './zero-work-array.js';
 import { benchManyJobs, type ManyJobsFigures } from './many-jobs.js';
@@ -238,46 +238,62 @@ async function hqTrueSection(
 ): Promise<void> {
   const n = config.spawnTasks;
   const label = output === 'none' ? '/bin/true via hq, --stdout none' : '/bin/true via hq, output files';
-  progress(`/bin/true x ${count(n)} via hq, ${output === 'none' ? '--stdout none' : 'output files'}`);
-  const run: HqMakespan = await benchHqTrue(n, output);
-  // posix_spawn again right after, so the ratio compares runs under the same machine load.
-  let native: NativeResult | null = null;
-  if (baselines) {
-    progress(`/bin/true x ${count(n)} via posix_spawn, paired with the hq run`);
-    native = await baselines.spawnLoop(n, 2, ['/bin/true']);
-  }
-  // With output files, also the C loop creating the same files: the kernel's
-  // cost of creating 2 files a task is the floor there, not plain posix_spawn.
-  let nativeFiles: NativeResult | null = null;
-  if (baselines && output === 'files') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-bench-files-'));
-    try {
-      progress(`/bin/true x ${count(n)} via posix_spawn with 2 output files a task`);
-      nativeFiles = await baselines.spawnLoop(n, 2, ['/bin/true'], dir);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+  // Each round runs hq, then the C loop(s) right after, so that each ratio
+  // compares runs under the same machine load; the report gives medians.
+  const runs = config.arrayRuns;
+  const rounds: Array<{ hq: HqMakespan; native: NativeResult | null; nativeFiles: NativeResult | null }> = [];
+  for (let round = 0; round < runs; round++) {
+    progress(`/bin/true x ${count(n)} via hq, ${output === 'none' ? '--stdout none' : 'output files'} (round ${round + 1} of ${runs})`);
+    const hq = await benchHqTrue(n, output);
+    let native: NativeResult | null = null;
+    let nativeFiles: NativeResult | null = null;
+    if (baselines) {
+      progress(`/bin/true x ${count(n)} via posix_spawn, paired with the hq run`);
+      native = await baselines.spawnLoop(n, 2, ['/bin/true']);
+      // With output files, also the C loop creating the same files: creating
+      // 2 files a task costs the kernel more than starting the process.
+      if (output === 'files') {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-bench-files-'));
+        try {
+          progress(`/bin/true x ${count(n)} via posix_spawn with 2 output files a task`);
+          nativeFiles = await baselines.spawnLoop(n, 2, ['/bin/true'], dir);
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      }
     }
+    rounds.push({ hq, native, nativeFiles });
   }
+  const run = [...rounds].sort((a, b) => a.hq.seconds - b.hq.seconds)[rounds.length >> 1]!.hq;
+  const medianOf = (pick: (r: (typeof rounds)[number]) => number | null): number | null => {
+    const values = rounds.map(pick).filter((v): v is number => v !== null);
+    return values.length === rounds.length ? median(values) : null;
+  };
+  const nativeSeconds = medianOf((r) => r.native?.seconds ?? null);
+  const nativeRatio = medianOf((r) => (r.native ? r.hq.seconds / r.native.seconds : null));
+  const filesSeconds = medianOf((r) => r.nativeFiles?.seconds ?? null);
+  const filesRatio = medianOf((r) => (r.nativeFiles ? r.hq.seconds / r.nativeFiles.seconds : null));
   const { xargs, parallel } = peers;
   const comparisons: string[] = [];
-  if (native) comparisons.push(`${ratio(run.seconds / native.seconds)} posix_spawn (${seconds(native.seconds)}, run right after)`);
-  if (nativeFiles) comparisons.push(`${ratio(run.seconds / nativeFiles.seconds)} posix_spawn creating the same files (${seconds(nativeFiles.seconds)})`);
+  if (nativeRatio !== null) comparisons.push(`${ratio(nativeRatio)} posix_spawn (${seconds(nativeSeconds!)}, each run right after its hq run)`);
+  if (filesRatio !== null) comparisons.push(`${ratio(filesRatio)} posix_spawn creating the same files (${seconds(filesSeconds!)})`);
   if (xargs !== null) comparisons.push(speedAgainst(xargs, run.seconds, 'xargs'));
   if (parallel !== null) comparisons.push(speedAgainst(parallel, run.seconds, 'GNU parallel'));
   const files = output === 'files' ? `; ${count(run.outputFiles)} stdout/stderr files` : '';
-  report.row(label, seconds(run.seconds), comparisons.join('; '), `${count(n)} tasks, 1 worker --cpus 2${files}; server's view ${serverView(run.serverSeconds)}`);
+  const medians = runs === 1 ? '1 run' : `medians of ${runs} runs`;
+  report.row(label, seconds(run.seconds), comparisons.join('; '), `${count(n)} tasks, 1 worker --cpus 2${files}; ${medians}; server's view ${serverView(run.serverSeconds)}`);
 
   const limit = output === 'none' ? 1.1 : 1.25;
   report.target(
     `/bin/true makespan with ${output === 'none' ? '--stdout none' : 'output files'} ≤ ${limit.toFixed(2)}x posix_spawn`,
-    native ? ratio(run.seconds / native.seconds) : 'no native baseline',
-    native ? run.seconds / native.seconds <= limit : null,
+    nativeRatio !== null ? ratio(nativeRatio) : 'no native baseline',
+    nativeRatio !== null ? nativeRatio <= limit : null,
   );
   if (output === 'files') {
     report.target(
       '/bin/true makespan with output files ≤ 1.10x posix_spawn creating the same files',
-      nativeFiles ? ratio(run.seconds / nativeFiles.seconds) : 'no native baseline',
-      nativeFiles ? run.seconds / nativeFiles.seconds <= 1.1 : null,
+      filesRatio !== null ? ratio(filesRatio) : 'no native baseline',
+      filesRatio !== null ? filesRatio <= 1.1 : null,
     );
   }
   if (output === 'none') {

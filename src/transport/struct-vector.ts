@@ -3,6 +3,8 @@
 // accessor call per field, and writing from a Uint32Array the same way.
 import * as fb from 'flatbuffers';
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 interface TableLike {
   bb: fb.ByteBuffer | null;
   bb_pos: number;
@@ -40,12 +42,21 @@ export function writeStructWords(
   wordsPerStruct: number,
 ): fb.Offset {
   const size = wordsPerStruct * 4;
+  // startVector reserves room for the whole vector, 4-byte aligned.
   builder.startVector(size, count, 4);
-  // The builder writes back to front: last struct first, last field first.
-  for (let i = count - 1; i >= 0; i--) {
-    builder.prep(4, size);
-    const base = i * wordsPerStruct;
-    for (let f = wordsPerStruct - 1; f >= 0; f--) builder.writeInt32(words[base + f] | 0);
+  if (LITTLE_ENDIAN) {
+    // One copy of all structs: flatbuffers is little-endian, like this host.
+    const inner = builder as unknown as { bb: fb.ByteBuffer; space: number };
+    const bytes = count * size;
+    inner.space -= bytes;
+    inner.bb.bytes().set(new Uint8Array(words.buffer, words.byteOffset, bytes), inner.space);
+  } else {
+    // The builder writes back to front: last struct first, last field first.
+    for (let i = count - 1; i >= 0; i--) {
+      builder.prep(4, size);
+      const base = i * wordsPerStruct;
+      for (let f = wordsPerStruct - 1; f >= 0; f--) builder.writeInt32(words[base + f]! | 0);
+    }
   }
   return builder.endVector();
 }

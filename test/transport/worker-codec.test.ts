@@ -1,0 +1,48 @@
+// Task records survive the trip through the worker protocol exactly: the
+// struct vectors are written and read as whole blocks of words.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ASSIGNMENT_WORDS,
+  TASK_REF_WORDS,
+  assignmentWords,
+  decodeServerMessage,
+  decodeWorkerMessage,
+  encodeAssign,
+  encodeUpdates,
+  finishedWords,
+  startedWords,
+} from '../../src/transport/worker-codec.js';
+import { AssignTasks, TaskUpdates } from '../../src/transport/generated/protocol.js';
+
+function randomWords(n: number, seed: number): Uint32Array {
+  const out = new Uint32Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = i % 7 === 0 ? 0xffffffff - i : x;
+  }
+  return out;
+}
+
+test('assignment batches of any size decode to the same words', () => {
+  for (const count of [1, 2, 3, 1000, 4096]) {
+    // Only the first `count` records of a larger buffer are sent.
+    const words = randomWords((count + 5) * ASSIGNMENT_WORDS, count);
+    const message = decodeServerMessage(encodeAssign(words, count));
+    const decoded = assignmentWords(message.payload(new AssignTasks()) as AssignTasks);
+    assert.deepEqual(decoded, words.subarray(0, count * ASSIGNMENT_WORDS));
+  }
+});
+
+test('task updates keep started, finished and failed records apart', () => {
+  const started = randomWords(3 * TASK_REF_WORDS, 1);
+  const finished = randomWords(10 * TASK_REF_WORDS, 2);
+  // A failure text before the vectors shifts their position in the buffer.
+  const bytes = encodeUpdates(started, 3, finished, 7, [{ row: 5, instance: 2, error: 'exit code 3' }]);
+  const updates = decodeWorkerMessage(bytes).payload(new TaskUpdates()) as TaskUpdates;
+  assert.deepEqual(startedWords(updates), started);
+  assert.deepEqual(finishedWords(updates), finished.subarray(0, 7 * TASK_REF_WORDS));
+  assert.equal(updates.failedLength(), 1);
+  assert.equal(updates.failed(0)!.error(), 'exit code 3');
+});
