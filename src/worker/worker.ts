@@ -71,7 +71,7 @@ export function prefetchFor(cpuCount: number): number {
 }
 
 /** Longest a progress report waits to be batched with others while the worker has plenty queued. */
-const REPORT_DELAY_MS = 50;
+const REPORT_DELAY_MS = 250;
 
 export async function runWorker(opts: WorkerOptions): Promise<string> {
   const access = requireAccess(opts.serverDir);
