@@ -23,6 +23,8 @@ export interface DispatchPlan {
   args: Record<string, unknown>;
 }
 
+const aliasesOf = (spec: OptionSpec): string[] => (spec.alias === undefined ? [] : Array.isArray(spec.alias) ? spec.alias : [spec.alias]);
+
 function toParserOptions(options: Iterable<[string, OptionSpec]>): parse.Options {
   const string: string[] = [];
   const boolean: string[] = [];
@@ -35,7 +37,7 @@ function toParserOptions(options: Iterable<[string, OptionSpec]>): parse.Options
     else if (spec.type === 'boolean') boolean.push(name);
     else if (spec.type === 'number') number.push(name);
     if (spec.array) array.push(name);
-    if (spec.alias !== undefined) alias[name] = Array.isArray(spec.alias) ? spec.alias : [spec.alias];
+    if (spec.alias !== undefined) alias[name] = aliasesOf(spec);
     if (spec.default !== undefined) defaults[name] = spec.default;
   }
   return { string, boolean, number, array, alias, default: defaults, configuration: { ...PARSER_CONFIGURATION } };
@@ -73,7 +75,7 @@ export function planDispatch(root: CommandNode, argv: readonly string[]): Dispat
   const known = new Set<string>(['_', '--']);
   for (const [name, spec] of [...globals, ...node.options]) {
     known.add(name).add(camelCase(name));
-    for (const a of spec.alias === undefined ? [] : Array.isArray(spec.alias) ? spec.alias : [spec.alias]) known.add(a).add(camelCase(a));
+    for (const a of aliasesOf(spec)) known.add(a).add(camelCase(a));
   }
   for (const p of node.positionals) known.add(p.name).add(camelCase(p.name));
   for (const key of Object.keys(parsed.argv)) if (!known.has(key)) return null;

@@ -279,9 +279,14 @@ export class TaskRunner {
 
   /** Writes out what the stream files buffered: before the server hears that their tasks ended. */
   flushStreams(): void {
+    this.eachStream((w) => w.flush());
+  }
+
+  /** Runs `op` on every stream writer; a failing one is logged and the others still run. */
+  private eachStream(op: (w: StreamWriter) => void): void {
     for (const w of this.streams.values()) {
       try {
-        w.flush();
+        op(w);
       } catch (e) {
         log.error(`cannot write stream file ${w.path}: ${(e as Error).message}`);
       }
@@ -299,13 +304,7 @@ export class TaskRunner {
     this.runs.clear();
     this.byRow.clear();
     this.launcher.close();
-    for (const w of this.streams.values()) {
-      try {
-        w.close();
-      } catch (e) {
-        log.error(`cannot write stream file ${w.path}: ${(e as Error).message}`);
-      }
-    }
+    this.eachStream((w) => w.close());
   }
 
   /** Closes the launcher once nothing runs any more (the worker lost its server and finishes). */

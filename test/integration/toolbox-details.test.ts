@@ -7,21 +7,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Cluster, eventually, lines } from '../support/cluster.js';
-import { assertMatchesSchema, loadSchema, type LoadedSchema } from '../support/json-schema.js';
+import { assertMatchesSchema, testSchema as schema } from '../support/json-schema.js';
 import type { TaskStateName } from '../../src/client/types.js';
 
-/** test/schemas of the source tree: the first one above the compiled test (dist/test/..., .build/NAME/test/...). */
-function schemaDir(): string {
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'test', 'schemas');
-    if (fs.existsSync(path.join(candidate, 'common.json'))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error('test/schemas not found above the test');
-  }
-}
-const SCHEMA_DIR = schemaDir();
-const schema = (name: string): LoadedSchema => loadSchema(path.join(SCHEMA_DIR, `${name}.json`));
 
 let c: Cluster;
 

@@ -5,11 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadSchema, schemaProblems, validateJson, type JsonSchema } from './json-schema.js';
+import { SCHEMA_DIR, loadSchema, schemaProblems, validateJson, type JsonSchema } from './json-schema.js';
 
-/** test/schemas in the source tree, seen from dist/test/support/. */
-const SCHEMA_DIR = fileURLToPath(new URL('../../../test/schemas/', import.meta.url));
 
 const paths = (value: unknown, schema: JsonSchema) => validateJson(value, schema).map((e) => e.path);
 

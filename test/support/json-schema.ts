@@ -7,6 +7,7 @@
 // that is not made.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type JsonType = 'null' | 'boolean' | 'object' | 'array' | 'number' | 'integer' | 'string';
 
@@ -190,6 +191,20 @@ export function loadSchema(file: string): LoadedSchema {
     return doc;
   };
   return { schema: read(path.basename(file)), files: read };
+}
+
+/** test/schemas of the source tree: the first one above this compiled module (dist/test/..., .build/NAME/test/...). */
+export const SCHEMA_DIR = ((): string => {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'test', 'schemas');
+    if (fs.existsSync(path.join(candidate, 'common.json'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error('test/schemas not found above the tests');
+  }
+})();
+
+/** The schema test/schemas/NAME.json. */
+export function testSchema(name: string): LoadedSchema {
+  return loadSchema(path.join(SCHEMA_DIR, `${name}.json`));
 }
 
 /** Throws one error listing every mismatch; `what` names the value in the message. */
