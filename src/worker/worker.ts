@@ -72,6 +72,12 @@ export function prefetchFor(cpuCount: number): number {
 
 /** Longest a progress report waits to be batched with others while the worker has plenty queued. */
 const REPORT_DELAY_MS = 250;
+/**
+ * Longest a report waits while the queue is low but the server sent nothing
+ * after the last low-queue report (it has no more tasks for this worker):
+ * at the end of a job this keeps one message per task from going out.
+ */
+const DRY_REPORT_DELAY_MS = 50;
 
 export async function runWorker(opts: WorkerOptions): Promise<string> {
   const access = requireAccess(opts.serverDir);
@@ -98,6 +104,9 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   let failed: FailureRecord[] = [];
   let flushScheduled = false;
   let reportTimer: NodeJS.Timeout | null = null;
+  let reportDue = 0;
+  /** A low-queue report went out and no tasks came since. */
+  let dry = false;
   /** A report that must not wait (the start of a task that may run long). */
   let urgentReport = false;
 
@@ -128,8 +137,18 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   const decideFlush = () => {
     flushScheduled = false;
     if (startedCount + finishedCount + failed.length === 0) return;
-    if (urgentReport || queue.size + runner.waiting <= prefetch >> 1) flush();
-    else reportTimer ??= setTimeout(flush, REPORT_DELAY_MS);
+    const low = queue.size + runner.waiting <= prefetch >> 1;
+    if (urgentReport || (low && (!dry || runner.active === 0))) {
+      flush();
+      if (low) dry = true;
+      return;
+    }
+    const delay = low ? DRY_REPORT_DELAY_MS : REPORT_DELAY_MS;
+    const due = Date.now() + delay;
+    if (reportTimer && reportDue <= due) return;
+    if (reportTimer) clearTimeout(reportTimer);
+    reportDue = due;
+    reportTimer = setTimeout(flush, delay);
   };
   const scheduleFlush = () => {
     if (flushScheduled) return;
@@ -191,6 +210,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
 
   const onAssign = (words: Uint32Array) => {
     const count = words.length / ASSIGNMENT_WORDS;
+    dry = false;
     if (opts.zeroWork) {
       // Complete at once: measures scheduling and protocol overhead alone.
       for (let i = 0; i < count; i++) {
