@@ -8,7 +8,7 @@ import { RingBuffer } from '../core/ring-buffer.js';
 import { Doorbell } from '../core/doorbell.js';
 import { RequestTable, ResourceRegistry } from '../core/resources.js';
 import { Scheduler, type SchedulerSink } from '../core/scheduler.js';
-import { exposeOn } from '../common/comlink-node.js';
+import { exposePolled } from '../common/comlink-node.js';
 import { ASSIGN_WORDS, EVENT_WORDS, IoToScheduler, SchedulerToIo, SchedulerToMain } from './ring-kinds.js';
 import type { SchedulerApi, SchedulerInit } from './thread-api.js';
 
@@ -195,12 +195,17 @@ function round(): void {
 
 let running = true;
 
+// The thread sleeps in a synchronous wait: its only inputs are the rings and
+// the control port, whose sender rings the same bell after each message.
 async function loop(): Promise<void> {
   while (running) {
     const seen = ownBell.value;
+    // Control calls run first; their replies leave when microtasks run.
+    if (pumpControl()) await new Promise((r) => setImmediate(r));
     round();
+    if (!running) break;
     // With records waiting for room, poll; otherwise sleep until rung.
-    await ownBell.waitAsync(seen, pendingCount > 0 ? 1 : undefined);
+    ownBell.wait(seen, pendingCount > 0 ? 1 : undefined);
   }
 }
 
@@ -266,5 +271,5 @@ const api: SchedulerApi = {
   },
 };
 
-exposeOn(api, init.apiPort as MessagePort);
+const pumpControl = exposePolled(api, init.apiPort as MessagePort);
 void loop();

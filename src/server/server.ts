@@ -90,7 +90,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     transferList: [schedChannel.port2],
     name: 'hq-scheduler',
   });
-  const scheduler = wrapPort<SchedulerApi>(schedChannel.port1);
+  const scheduler = wrapPort<SchedulerApi>(schedChannel.port1, () => schedulerBell.ring());
 
   const ioThreads: Worker[] = [];
   const ioApis: Array<ReturnType<typeof wrapPort<IoThreadApi>>> = [];
