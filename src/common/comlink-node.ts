@@ -34,9 +34,8 @@ export function exposePolled(api: object, port: MessagePort): () => boolean {
   const listeners: Array<(event: { data: unknown }) => void> = [];
   const endpoint: Comlink.Endpoint = {
     postMessage: (message, transfer) => port.postMessage(message, transfer as never),
-    addEventListener: (_type, listener) => {
-      listeners.push(typeof listener === 'function' ? (listener as (e: { data: unknown }) => void) : (e) => listener.handleEvent(e as MessageEvent));
-    },
+    // comlink's expose registers one plain function.
+    addEventListener: (_type, listener) => listeners.push(listener as (e: { data: unknown }) => void),
     removeEventListener: () => {},
   };
   Comlink.expose(api, endpoint);

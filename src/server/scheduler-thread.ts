@@ -197,6 +197,7 @@ let running = true;
 
 // The thread sleeps in a synchronous wait: its only inputs are the rings and
 // the control port, whose sender rings the same bell after each message.
+// Control calls run in the pump, right before a round, so they need not ring.
 async function loop(): Promise<void> {
   while (running) {
     const seen = ownBell.value;
@@ -222,14 +223,12 @@ const api: SchedulerApi = {
   submit(jobId, startRow, count, newChunks, deps) {
     if (newChunks.length) table.addChunks(newChunks);
     scheduler.submit(jobId, startRow, count, deps ?? undefined);
-    ownBell.ring();
   },
   submitTasks(jobId, job, crashLimits, runs, newChunks, deps) {
     if (newChunks.length) table.addChunks(newChunks);
     if (job) scheduler.addJob(jobId, job);
     scheduler.setTemplateCrashLimits(jobId, crashLimits);
     for (let i = 0; i < runs.length; i += 2) scheduler.submit(jobId, runs[i]!, runs[i + 1]!, i === 0 ? (deps ?? undefined) : undefined);
-    ownBell.ring();
   },
   forgetJob(jobId) {
     scheduler.forgetJob(jobId);
@@ -237,20 +236,17 @@ const api: SchedulerApi = {
   cancelJob(jobId) {
     drainIo();
     scheduler.cancelJob(jobId);
-    ownBell.ring();
   },
   addWorker(workerId, io, resources, prefetch, opts) {
     // Known here only once the scheduler accepted it (it may refuse its resources).
     scheduler.addWorker(workerId, resources, prefetch, opts);
     workerIo.set(workerId, io);
-    ownBell.ring();
   },
   removeWorker(workerId, crashed) {
     if (!workerIo.has(workerId)) return; // ended before it was activated
     drainIo();
     scheduler.removeWorker(workerId, crashed);
     workerIo.delete(workerId);
-    ownBell.ring();
   },
   workerLoads() {
     const out: Array<[number, number, number]> = [];
@@ -267,7 +263,6 @@ const api: SchedulerApi = {
   },
   stop() {
     running = false;
-    ownBell.ring();
   },
 };
 
