@@ -12,6 +12,8 @@ export interface BenchConfig {
   manyWorkers: number;
   /** /bin/true tasks in the process makespan comparisons. */
   spawnTasks: number;
+  /** /bin/true tasks of the Slurm job array comparison. */
+  slurmTasks: number;
   /** Runs of each command in the CLI latency benchmark. */
   cliRuns: number;
   /** `sleep 0.01` tasks of the server CPU benchmark. */
@@ -22,11 +24,12 @@ export interface BenchConfig {
   outputFile: string | null;
 }
 
-export const USAGE = `usage: node dist/bench/run.js [--quick] [--array-tasks N] [--spawn-tasks N] [--server-cpu-tasks N] [--out FILE]
+export const USAGE = `usage: node dist/bench/run.js [--quick] [--array-tasks N] [--spawn-tasks N] [--slurm-tasks N] [--server-cpu-tasks N] [--out FILE]
   --quick             tiny sizes, finishes in well under a minute, prints only (also BENCH_QUICK=1)
   --array-tasks N     tasks of the zero-work arrays (default 1000000)
   --spawn-tasks N     /bin/true tasks of the process comparisons (default 20000)
-  --server-cpu-tasks N  sleep 0.01 tasks of the server CPU benchmark (default 2000)
+  --slurm-tasks N     /bin/true tasks of the Slurm job array comparison (default 1000)
+  --server-cpu-tasks N  sleep 0.01 tasks of the server CPU benchmark (default 20000)
   --out FILE          write the report into FILE (default docs/performance.md; none in quick mode)`;
 
 function positiveInteger(flag: string, value: string | undefined): number {
@@ -46,6 +49,7 @@ export function parseBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         arrayRuns: 1,
         manyWorkers: 16,
         spawnTasks: 200,
+        slurmTasks: 6,
         cliRuns: 2,
         serverCpuTasks: 100,
         zeroLoopCalls: 10_000_000,
@@ -57,8 +61,9 @@ export function parseBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         arrayRuns: 3,
         manyWorkers: 16,
         spawnTasks: 20_000,
+        slurmTasks: 1_000,
         cliRuns: 10,
-        serverCpuTasks: 2_000,
+        serverCpuTasks: 20_000,
         zeroLoopCalls: 100_000_000,
         outputFile: defaultOutput,
       };
@@ -72,6 +77,9 @@ export function parseBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         break;
       case '--spawn-tasks':
         config.spawnTasks = positiveInteger(flag, argv[++i]);
+        break;
+      case '--slurm-tasks':
+        config.slurmTasks = positiveInteger(flag, argv[++i]);
         break;
       case '--server-cpu-tasks':
         config.serverCpuTasks = positiveInteger(flag, argv[++i]);

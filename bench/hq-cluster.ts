@@ -130,6 +130,17 @@ export class HqCluster {
     return { seconds, clientPeakRss };
   }
 
+  /** `hq submit` without waiting; throws when the submit fails. */
+  async submit(submitArgs: readonly string[]): Promise<void> {
+    const submit = await this.hq(['submit', ...submitArgs], { timeoutSeconds: 120 });
+    if (submit.code !== 0) throw new Error(`hq submit failed: ${submit.stderr.trim()}${this.logTails()}`);
+  }
+
+  /** Finished tasks of the newest job. */
+  async finishedTasks(): Promise<number> {
+    return (await this.lastJob()).task_stats.finished ?? 0;
+  }
+
   /** The newest job's task counts, from `hq job list`, which stays small however many tasks a job has. */
   private async lastJob(): Promise<JobListEntry> {
     const list = await this.hqChecked(['job', 'list', '--all', '--output-mode', 'json'], 60);

@@ -70,9 +70,9 @@ function readCpu(pids: HqPids): HqProcessCpu {
   };
 }
 
-/** `tasks` /bin/true on one worker with 2 CPUs; with 'files', each task gets its default stdout and stderr file. */
-export async function benchHqTrue(tasks: number, output: OutputMode): Promise<HqMakespan> {
-  const cluster = await HqCluster.start({ workers: 1, workerArgs: ['--cpus', '2'] });
+/** `tasks` /bin/true on one worker with `cpus` CPUs; with 'files', each task gets its default stdout and stderr file. */
+export async function benchHqTrue(tasks: number, output: OutputMode, cpus = 2): Promise<HqMakespan> {
+  const cluster = await HqCluster.start({ workers: 1, workerArgs: ['--cpus', String(cpus)] });
   try {
     const pids = findPids(cluster);
     const before = pids && readCpu(pids);

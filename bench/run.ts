@@ -25,6 +25,7 @@ import { HQ_SCRIPT, NATIVE_LAUNCHER, removeClusterDirs } from './hq-cluster.js';
 import { benchCliLatency, LIST_COMMAND, SUBMIT_COMMAND } from './cli-latency.js';
 import { benchServerCpu, serverCpuSubmitArgs, SERVER_CPU_REFERENCE_TASKS } from './server-cpu.js';
 import { runMicroBenchmarks } from './micro.js';
+import { benchSlurmArray, slurmArrayCommand, slurmArrayUnavailable } from './slurm-array.js';
 import { runSchedulerBench } from './scheduler-bench.js';
 import {
   describeMachine,
@@ -322,17 +323,46 @@ async function serverCpuSection(config: BenchConfig, report: Report): Promise<vo
   progress(`Server CPU, ${count(config.serverCpuTasks)} x sleep 0.01 on 2 workers`);
   const cpu = await benchServerCpu(config.serverCpuTasks);
   const reference = `${count(SERVER_CPU_REFERENCE_TASKS)}-task run`;
+  const w = cpu.window;
   report.row(
     'Server CPU, sleep 0.01 tasks on 2 workers',
-    `${cpu.msPerSecondPer1000.toFixed(3)} ms/s per 1000 tasks`,
-    '',
-    `${count(cpu.tasks)} tasks in ${seconds(cpu.seconds)}, ${milliseconds(cpu.cpuMs)} server CPU = ${cpu.usPerTask.toFixed(1)} µs per task; ` +
-      `${cpu.msPerSecondPer1000AtReference.toFixed(3)} ms/s per 1000 tasks for a ${reference}`,
+    `${cpu.msPerSecondPer1000AtReference.toFixed(3)} ms/s per 1000 tasks`,
+    `HyperQueue's own figure: about 0.3`,
+    (cpu.basis === 'measured'
+      ? `${count(cpu.tasks)} tasks, the whole run`
+      : cpu.basis === 'window'
+        ? `for a ${reference}: the server's ${(w!.cpuMs / w!.seconds).toFixed(1)} ms/s of CPU in a steady window (${count(w!.tasks)} tasks in ${seconds(w!.seconds)}, ${((w!.cpuMs * 1000) / w!.tasks).toFixed(1)} µs per task) over 100 per 1000 tasks`
+        : `for a ${reference}, scaled from this run's per-task cost`) +
+      `; whole run: ${count(cpu.tasks)} tasks in ${seconds(cpu.seconds)}, ${milliseconds(cpu.cpuMs)} server CPU = ${cpu.usPerTask.toFixed(1)} µs per task`,
   );
   report.target(
     `Server CPU ≤ 0.1 ms per s per 1000 tasks (${reference})`,
-    `${cpu.msPerSecondPer1000AtReference.toFixed(3)}${cpu.tasks === SERVER_CPU_REFERENCE_TASKS ? '' : ' (scaled from the measured per-task cost)'}`,
-    cpu.msPerSecondPer1000AtReference <= 0.1,
+    `${cpu.msPerSecondPer1000AtReference.toFixed(3)}${cpu.basis === 'measured' ? '' : cpu.basis === 'window' ? ' (from a steady window)' : ' (scaled from the measured per-task cost)'}`,
+    cpu.basis === 'scaled' ? null : cpu.msPerSecondPer1000AtReference <= 0.1,
+  );
+}
+
+async function slurmSection(config: BenchConfig, report: Report): Promise<void> {
+  const n = config.slurmTasks;
+  const label = `${count(n)}-task job array via Slurm (sbatch --array)`;
+  const missing = slurmArrayUnavailable();
+  if (missing) {
+    report.row(label, 'skipped', '', `${missing} (Debian: apt-get install slurmctld slurmd slurm-client munge)`);
+    return;
+  }
+  progress(`/bin/true x ${count(n)} as a Slurm job array, then via hq`);
+  const f = await benchSlurmArray(n);
+  report.row(
+    label,
+    seconds(f.slurmSeconds),
+    '',
+    `one-node Slurm from slurm-wlm, ${f.cpus} cpus, batch_sched_delay=0; ${duration((f.slurmSeconds * 1000) / n)} per task`,
+  );
+  report.row(
+    `${count(n)} tasks via hq (the same /bin/true tasks)`,
+    seconds(f.hqSeconds),
+    `${ratio(f.slurmSeconds / f.hqSeconds)} faster than the Slurm job array`,
+    `1 worker --cpus ${f.cpus}, --stdout none --stderr none`,
   );
 }
 
@@ -378,7 +408,10 @@ function commandsOf(config: BenchConfig): string[] {
     `${hqLine(LIST_COMMAND)}    # ${config.cliRuns} runs`,
     `${hqLine(SUBMIT_COMMAND)}    # ${config.cliRuns} runs`,
     `${hqLine(['worker', 'start', '--cpus', '1'])} &    # 2 of them`,
-    `${hqLine(['submit', ...serverCpuSubmitArgs(config.serverCpuTasks)])} && ${hqLine(['job', 'wait', 'last'])}`,
+    `${hqLine(['submit', ...serverCpuSubmitArgs(config.serverCpuTasks)])} && ${hqLine(['job', 'wait', 'last'])}    # server CPU from /proc, whole run and 30-90 % window`,
+    `# a one-node Slurm (munged, slurmctld, slurmd from Debian's packages, config in a temp dir: test/support/local-slurm.ts)`,
+    `${slurmArrayCommand(config.slurmTasks).join(' ')}`,
+    `${hqLine(['submit', ...hqTrueSubmitArgs(config.slurmTasks, 'none')])} && ${hqLine(['job', 'wait', 'last'])}    # worker --cpus = the node's cpus`,
   ];
 }
 
@@ -429,6 +462,7 @@ async function main(): Promise<number> {
   await report.section('/bin/true via hq, output files', () => hqTrueSection(config, report, baselines, peers, 'files'));
   await report.section('CLI latency', () => cliSection(config, report));
   await report.section('Server CPU', () => serverCpuSection(config, report));
+  await report.section('Slurm job array', () => slurmSection(config, report));
   await report.section('Scheduler', () => schedulerSection(config, report));
   await report.section('Micro benchmarks', () => microSection(config, report));
   if (report.failures > 0) report.notes.push(`${report.failures} benchmark(s) FAILED in this run; see their rows.`);

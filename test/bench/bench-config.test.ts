@@ -13,7 +13,8 @@ test('the full run uses the documented sizes and writes the docs', () => {
   assert.equal(config.manyWorkers, 16);
   assert.equal(config.spawnTasks, 20_000);
   assert.equal(config.cliRuns, 10);
-  assert.equal(config.serverCpuTasks, 2_000);
+  assert.equal(config.serverCpuTasks, 20_000);
+  assert.equal(config.slurmTasks, 1_000);
   assert.equal(config.outputFile, DOC);
 });
 
@@ -22,6 +23,7 @@ test('quick mode, by flag or by BENCH_QUICK=1, uses tiny sizes and only prints',
     assert.equal(config.quick, true);
     assert.equal(config.arrayTasks, 10_000);
     assert.equal(config.spawnTasks, 200);
+    assert.equal(config.slurmTasks, 6);
     assert.equal(config.cliRuns, 2);
     assert.equal(config.outputFile, null);
   }
@@ -29,13 +31,14 @@ test('quick mode, by flag or by BENCH_QUICK=1, uses tiny sizes and only prints',
 
 test('sizes and the output file can be overridden', () => {
   const config = parseBenchConfig(
-    ['--server-cpu-tasks', '100000', '--array-tasks', '5000', '--spawn-tasks', '300', '--out', '/tmp/p.md'],
+    ['--server-cpu-tasks', '100000', '--array-tasks', '5000', '--spawn-tasks', '300', '--slurm-tasks', '50', '--out', '/tmp/p.md'],
     {},
     DOC,
   );
   assert.equal(config.serverCpuTasks, 100_000);
   assert.equal(config.arrayTasks, 5000);
   assert.equal(config.spawnTasks, 300);
+  assert.equal(config.slurmTasks, 50);
   assert.equal(config.outputFile, '/tmp/p.md');
 });
 

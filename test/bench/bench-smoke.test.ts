@@ -36,6 +36,7 @@ const EXPECTED_ROWS = [
   'CLI latency: hq job list',
   'CLI latency: hq submit',
   'Server CPU, sleep 0.01 tasks on 2 workers',
+  '6-task job array via Slurm (sbatch --array)',
   'Micro: TaskTable.fillJob',
   'Micro: TaskTable.state reads',
   'Micro: TaskTable.countStates',
