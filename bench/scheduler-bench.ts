@@ -230,12 +230,26 @@ function fastPathScenario(tasks: number): Scenario {
   };
 }
 
+/** Many small jobs against one: the per-job cost of scheduling, on one small worker as in the many-jobs benchmark. */
+function jobsScenario(tasks: number, jobs: number): Scenario {
+  return {
+    name: `cpus=1, 1 worker x 2 cpus, ${jobs} job${jobs === 1 ? '' : 's'}`,
+    workers: 1,
+    resources: () => [cpuGroups(1, 2)],
+    prefetch: 256,
+    jobs,
+    tasks,
+    request: () => [ask([['cpus', 1, 'compact']])],
+  };
+}
+
 const ns = (ms: number, tasks: number): string => `${Math.round((ms * 1e6) / tasks)} ns`;
 
 export async function runSchedulerBench(quick: boolean): Promise<SchedulerBenchResult[]> {
   const tasks = quick ? 100_000 : 1_000_000;
   const results: SchedulerBenchResult[] = [];
-  for (const scenario of [fastPathScenario(tasks), mixedScenario(tasks)]) {
+  const scenarios = [fastPathScenario(tasks), mixedScenario(tasks), jobsScenario(tasks, 1), jobsScenario(tasks, quick ? 100 : 1000)];
+  for (const scenario of scenarios) {
     const m = runScenario(scenario);
     const label = `scheduler, ${scenario.name}, ${m.tasks} tasks waiting`;
     results.push(

@@ -403,14 +403,21 @@ export class Scheduler {
     }
     const ready = this.ready;
     let kept = 0;
-    for (const group of ready) {
-      if (group.waiting > 0 && open.length > 0) {
+    let i = 0;
+    // Once no worker is open, later groups cannot be placed this round: the
+    // walk stops there, so a round costs O(groups placed), not O(groups)
+    // (thousands of small jobs wait at once in workflow runs).
+    for (; i < ready.length && open.length > 0; i++) {
+      const group = ready[i];
+      if (group.waiting > 0) {
         if (group.nodes > 0) this.placeMultiNode(group, nowMs, sink);
         else this.place(group, nowMs, sink);
       }
       if (group.waiting > 0) ready[kept++] = group;
       else group.inReady = false;
     }
+    if (kept === i) kept = ready.length;
+    else for (; i < ready.length; i++) ready[kept++] = ready[i];
     ready.length = kept;
     this.stealForIdle(first, nowMs, sink);
     for (const worker of this.assignDirty) {
