@@ -72,7 +72,7 @@ export function workerCommands(run: Run) {
             .option('heartbeat', { type: 'string', default: '8s', describe: 'Heartbeat interval' })
             .option('time-limit', { type: 'string', describe: 'Stop the worker after this long' })
             .option('manager', { type: 'string', default: 'auto', describe: 'auto | none | slurm | pbs' })
-            .option('group', { type: 'string', describe: 'Worker group (default: hostname)' })
+            .option('group', { type: 'string', describe: 'Worker group (default: slurm-<job id> or pbs-<job id> inside an allocation, else "default")' })
             .option('detect-resources', { type: 'string', default: 'all', describe: 'all | none | comma list of resource names' })
             .option('coupling', { type: 'string', describe: 'Resources whose groups correspond, e.g. cpus[0]:gpus[0],cpus[1]:gpus[1]' })
             .option('zero-work', { type: 'boolean', default: false, describe: 'Complete every task at once without running it (benchmarks)' }),
