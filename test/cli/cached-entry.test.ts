@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,4 +39,28 @@ test('the first run writes the code cache, later runs keep it, a foreign cache i
   assert.ok(fs.readFileSync(cache).length > 10_000, 'a rejected cache is replaced');
   assert.ok(!fs.readdirSync(dir).some((f) => f.includes('.cache.')), 'no temporary cache file is left');
   assert.ok(first.length > 0);
+});
+
+test('the build warms the cache with a real submit: it holds more than a failing command compiles, and nothing is left behind', (t) => {
+  const warm = copyBundle();
+  const cold = copyBundle();
+  t.after(() => {
+    fs.rmSync(warm, { recursive: true, force: true });
+    fs.rmSync(cold, { recursive: true, force: true });
+  });
+  const leftovers = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('hq-cache-warmup-')).sort();
+  const before = leftovers();
+  const warmup = fileURLToPath(new URL('../../src/cli/code-cache-warmup.js', import.meta.url));
+  execFileSync(process.execPath, [warmup, warm], { encoding: 'utf8' });
+  assert.deepEqual(leftovers(), before, 'the warm-up removed its server directory');
+
+  // A cache written by a command that stops before connecting.
+  assert.throws(() => execFileSync(process.execPath, [path.join(cold, 'hq.cjs'), '--server-dir', cold, 'job', 'list'], { stdio: 'pipe' }));
+  const warmSize = fs.statSync(path.join(warm, 'hq-main.cache')).size;
+  const coldSize = fs.statSync(path.join(cold, 'hq-main.cache')).size;
+  assert.ok(warmSize > coldSize, `warm cache ${warmSize} B, cold ${coldSize} B`);
+  // The warm cache is accepted: a later command does not rewrite it.
+  const mtime = fs.statSync(path.join(warm, 'hq-main.cache')).mtimeMs;
+  assert.match(hq(warm, '--version'), /^\d+\.\d+\.\d+/);
+  assert.equal(fs.statSync(path.join(warm, 'hq-main.cache')).mtimeMs, mtime);
 });
