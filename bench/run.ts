@@ -156,7 +156,8 @@ async function bigArraySection(config: BenchConfig, report: Report): Promise<voi
 async function manyJobsSection(config: BenchConfig, report: Report): Promise<void> {
   const jobs = config.quick ? 100 : 1000;
   const perJob = config.quick ? 100 : 1000;
-  const runs = config.quick ? 1 : 3;
+  // Each run is short (about a second) and its ratio swings by tens of percent from run to run here.
+  const runs = config.quick ? 1 : 7;
   progress(`${count(jobs)} jobs of ${count(perJob)} tasks against one job of ${count(jobs * perJob)}, ${runs} run(s)`);
   const m: ManyJobsFigures = await benchManyJobs(jobs, perJob, runs);
   const label = `${count(jobs)} jobs of ${count(perJob)} tasks`;
