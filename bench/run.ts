@@ -25,7 +25,7 @@ import { HQ_SCRIPT, NATIVE_LAUNCHER, removeClusterDirs } from './hq-cluster.js';
 import { benchCliLatency, LIST_COMMAND, SUBMIT_COMMAND } from './cli-latency.js';
 import { benchServerCpu, serverCpuSubmitArgs, SERVER_CPU_REFERENCE_TASKS } from './server-cpu.js';
 import { runMicroBenchmarks } from './micro.js';
-import { benchSlurmArray, slurmArrayCommand, slurmArrayUnavailable } from './slurm-array.js';
+import { benchSlurmArray, slurmArrayCommand, slurmMissing } from './slurm-array.js';
 import { runSchedulerBench } from './scheduler-bench.js';
 import {
   describeMachine,
@@ -127,6 +127,12 @@ async function memorySection(config: BenchConfig, report: Report): Promise<void>
   report.row('Array memory: held per task', per(m.heldBytesPerTask), '', `${notes}; peak RSS growth over a second job, the first still held`);
   report.row('Array memory: job after forgetting, per task', per(m.afterForgetBytesPerTask), '', `${notes}; peak RSS growth over a third job once both were forgotten`);
   report.row(`hq job forget of a ${count(tasks)}-task job`, milliseconds(m.forgetMs), '', 'the request as the client sees it');
+  report.row(
+    'Array memory: given back by forgetting both jobs',
+    mebibytes(m.returnedBytes),
+    `their task rows: ${mebibytes(2 * tasks * 31)}`,
+    'server RSS just before the two forgets minus RSS a second after (the table shrinks to its last row in use)',
+  );
   // At small sizes what one job costs once (thread heaps, ring pages) hides the per-task figures.
   const atReference = tasks === REFERENCE_ARRAY_TASKS;
   const scale = atReference ? '' : ` (${count(tasks)} tasks; target is for ${count(REFERENCE_ARRAY_TASKS)})`;
@@ -332,7 +338,7 @@ async function serverCpuSection(config: BenchConfig, report: Report): Promise<vo
     (cpu.basis === 'measured'
       ? `${count(cpu.tasks)} tasks, the whole run`
       : cpu.basis === 'window'
-        ? `for a ${reference}: the server's ${(w!.cpuMs / w!.seconds).toFixed(1)} ms/s of CPU in a steady window (${count(w!.tasks)} tasks in ${seconds(w!.seconds)}, ${((w!.cpuMs * 1000) / w!.tasks).toFixed(1)} µs per task) over 100 per 1000 tasks`
+        ? `for a ${reference}: ${(w!.cpuMs / w!.seconds).toFixed(1)} ms/s of server CPU in a steady window (${count(w!.tasks)} tasks in ${seconds(w!.seconds)}, ${((w!.cpuMs * 1000) / w!.tasks).toFixed(1)} µs per task), divided by the run's ${SERVER_CPU_REFERENCE_TASKS / 1000} thousand tasks`
         : `for a ${reference}, scaled from this run's per-task cost`) +
       `; whole run: ${count(cpu.tasks)} tasks in ${seconds(cpu.seconds)}, ${milliseconds(cpu.cpuMs)} server CPU = ${cpu.usPerTask.toFixed(1)} µs per task`,
   );
@@ -346,7 +352,7 @@ async function serverCpuSection(config: BenchConfig, report: Report): Promise<vo
 async function slurmSection(config: BenchConfig, report: Report): Promise<void> {
   const n = config.slurmTasks;
   const label = `${count(n)}-task job array via Slurm (sbatch --array)`;
-  const missing = slurmArrayUnavailable();
+  const missing = slurmMissing();
   if (missing) {
     report.row(label, 'skipped', '', `${missing} (Debian: apt-get install slurmctld slurmd slurm-client munge)`);
     return;

@@ -2,7 +2,7 @@
 // array (`sbatch --array`) on a private one-node Slurm from the machine's
 // slurm-wlm, against one hq worker with as many cpus as the node.
 import os from 'node:os';
-import { LocalSlurm, slurmMissing } from '../test/support/local-slurm.js';
+import { LocalSlurm } from '../test/support/local-slurm.js';
 import { benchHqTrue } from './process-makespan.js';
 
 export interface SlurmArrayFigures {
@@ -18,10 +18,8 @@ export function slurmArrayCommand(tasks: number): string[] {
   return ['sbatch', '--wait', '--parsable', `--array=1-${tasks}`, '--output=/dev/null', '--error=/dev/null', '--wrap=/bin/true'];
 }
 
-/** Why the comparison cannot run here, or null. */
-export function slurmArrayUnavailable(): string | null {
-  return slurmMissing();
-}
+/** Why the comparison cannot run here (a missing Slurm program), or null. */
+export { slurmMissing } from '../test/support/local-slurm.js';
 
 export async function benchSlurmArray(tasks: number): Promise<SlurmArrayFigures> {
   const cpus = os.cpus().length;

@@ -66,6 +66,8 @@ export interface ArrayMemoryFigures {
   afterForgetBytesPerTask: number;
   /** Time of `hq job forget` of one job of `tasks` tasks (the request, seen by the client). */
   forgetMs: number;
+  /** Server RSS just before forgetting both jobs minus RSS a second after: what forgetting gave back to the system. */
+  returnedBytes: number;
   serverPeakRss: number;
 }
 
@@ -85,6 +87,7 @@ export async function benchArrayMemory(tasks: number): Promise<ArrayMemoryFigure
     const second = peakRssBytes(cluster.serverPid);
     const client = await HqClient.connect(cluster.serverDir);
     let forgetMs: number;
+    const heldRss = rssBytes(cluster.serverPid);
     try {
       const start = performance.now();
       const { forgotten } = await client.forgetJobs({ kind: 'ids', ranges: [{ start: 1, end: 1, step: 1 }] }, []);
@@ -94,6 +97,9 @@ export async function benchArrayMemory(tasks: number): Promise<ArrayMemoryFigure
     } finally {
       client.close();
     }
+    // The table's chunks go back once both server threads have collected their garbage.
+    await new Promise((r) => setTimeout(r, 1000));
+    const returnedBytes = heldRss - rssBytes(cluster.serverPid);
     await cluster.submitAndWait(zeroWorkSubmitArgs(tasks), timeout);
     const third = peakRssBytes(cluster.serverPid);
     return {
@@ -102,6 +108,7 @@ export async function benchArrayMemory(tasks: number): Promise<ArrayMemoryFigure
       heldBytesPerTask: (second - first) / tasks,
       afterForgetBytesPerTask: (third - second) / tasks,
       forgetMs,
+      returnedBytes,
       serverPeakRss: third,
     };
   } finally {

@@ -102,6 +102,18 @@ export class RowRanges {
     return -1;
   }
 
+  /**
+   * Removes the range that ends exactly at `end` (the free rows at the end of
+   * the table) and returns its start; returns `end` when no range ends there.
+   */
+  takeTail(end: number): number {
+    if (this.count === 0 || this.bounds[2 * this.count - 1] !== end) return end;
+    const start = this.bounds[2 * this.count - 2];
+    this.count--;
+    this.total -= end - start;
+    return start;
+  }
+
   clear(): void {
     this.count = 0;
     this.total = 0;

@@ -310,6 +310,11 @@ export class Scheduler {
     this.jobs.delete(jobId);
   }
 
+  /** The table no longer has rows from `end` on (they were free and are trimmed away). */
+  rowsTrimmed(end: number): void {
+    if (this.rowLimit > end) this.rowLimit = end;
+  }
+
   /** Cancels single tasks (submitted rows); finished ones are left alone. */
   cancelTasks(rows: Uint32Array, nowMs = Date.now()): void {
     const length = this.table.length;

@@ -190,6 +190,38 @@ export class TaskTable {
     return chunks;
   }
 
+  /**
+   * Shrinks the table to its last row in use (owner only): the free rows at
+   * the end stop being rows, and the row chunks wholly past the new end are
+   * let go. Their memory goes back to the system once every other thread has
+   * let go of them too (dropRowChunks) and each has collected its garbage.
+   * Returns the row chunks kept.
+   */
+  trimFreeTail(): number {
+    const end = this.freeRows.takeTail(this.length);
+    if (end !== this.length) Atomics.store(this.header, ROW_COUNT, end);
+    const keep = Math.ceil(end / this.chunkRows);
+    this.dropRowChunks(keep);
+    return keep;
+  }
+
+  /** Row chunks this view holds. */
+  get rowChunkCount(): number {
+    return this.rowChunks.length;
+  }
+
+  /** Lets go of the row chunks from `keep` on (the other threads, after the owner's trimFreeTail). */
+  dropRowChunks(keep: number): void {
+    if (keep >= this.rowChunks.length) return;
+    for (const list of [this.rowChunks, this.startTimes, this.endTimes, this.blocks, this.workers, this.instances, this.states, this.crashCounts, this.variants]) {
+      list.length = keep;
+    }
+    this.newChunks = this.newChunks.filter((chunk) => {
+      const [kind, index] = new Int32Array(chunk, 0, 2);
+      return kind !== ROW_CHUNK || index < keep;
+    });
+  }
+
   /** Makes chunks allocated by the owning thread visible through this view. */
   addChunks(chunks: readonly SharedArrayBuffer[]): void {
     for (const chunk of chunks) this.addChunk(chunk);

@@ -12,6 +12,7 @@ import type { ResourceVariant } from '../core/resources.js';
 import type { ExplainResult } from '../core/explain.js';
 import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
+import { collectGarbage } from '../common/collect-garbage.js';
 import type { Comlink } from '../common/comlink-node.js';
 import type { WorkerStateName } from '../client/types.js';
 import { EVENT_WORDS, SchedulerToMain } from './ring-kinds.js';
@@ -272,6 +273,7 @@ export class ControlPlane {
         table.release(s.startRow, s.count);
         table.freeBlock(s.block);
       }
+      this.trimTable();
       return;
     }
     const held: number[] = [];
@@ -303,15 +305,37 @@ export class ControlPlane {
         return;
       }
       if (held.length > 0) this.quarantine.push({ rows: Uint32Array.from(held), until: Date.now() + QUARANTINE_MS });
+      this.trimTable();
     };
     step();
   }
 
   /** Rows whose quarantine is over become free. */
   private releaseQuarantined(now: number): void {
+    let released = false;
     while (this.quarantine.length > 0 && this.quarantine[0]!.until <= now) {
       for (const row of this.quarantine.shift()!.rows) this.table.release(row, 1);
+      released = true;
     }
+    if (released) this.trimTable();
+  }
+
+  /**
+   * Free rows at the end of the table stop being rows, and the chunks wholly
+   * past them go back to the system: the scheduler thread lets go of them and
+   * collects its garbage, then this thread does. Rows freed in the middle
+   * stay, for later jobs to fill.
+   */
+  private trimTable(): void {
+    if (this.stopped) return;
+    const table = this.table;
+    const before = table.rowChunkCount;
+    const keep = table.trimFreeTail();
+    if (keep >= before) return;
+    this.opts.scheduler.dropRowChunks(keep, table.length).then(
+      () => collectGarbage(),
+      (e: Error) => log.warn(`the scheduler could not let go of task table chunks: ${e.message}`),
+    );
   }
 
   async cancel(job: Job): Promise<boolean> {

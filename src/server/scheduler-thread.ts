@@ -9,6 +9,7 @@ import { Doorbell } from '../core/doorbell.js';
 import { RequestTable, ResourceRegistry } from '../core/resources.js';
 import { Scheduler, type SchedulerSink } from '../core/scheduler.js';
 import { exposePolled } from '../common/comlink-node.js';
+import { collectGarbage } from '../common/collect-garbage.js';
 import { ASSIGN_WORDS, EVENT_WORDS, IoToScheduler, SchedulerToIo, SchedulerToMain } from './ring-kinds.js';
 import type { SchedulerApi, SchedulerInit } from './thread-api.js';
 
@@ -232,6 +233,11 @@ const api: SchedulerApi = {
   },
   forgetJob(jobId) {
     scheduler.forgetJob(jobId);
+  },
+  dropRowChunks(keep, end) {
+    table.dropRowChunks(keep);
+    scheduler.rowsTrimmed(end);
+    collectGarbage();
   },
   cancelJob(jobId) {
     drainIo();

@@ -97,6 +97,11 @@ export interface SchedulerApi {
   cancelJob(jobId: number): void;
   /** The job ended and was forgotten: its rows will be filled for other jobs. */
   forgetJob(jobId: number): void;
+  /**
+   * The table shrank to `end` rows (trimFreeTail): let go of the row chunks
+   * from `keep` on and collect garbage, so that their memory is returned.
+   */
+  dropRowChunks(keep: number, end: number): void;
   addWorker(workerId: number, io: number, resources: WorkerResource[], prefetch: number, opts: WorkerSchedulingOptions): void;
   removeWorker(workerId: number, crashed: boolean): void;
   workerLoads(): Array<[workerId: number, assigned: number, running: number]>;

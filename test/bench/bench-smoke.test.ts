@@ -23,6 +23,7 @@ const EXPECTED_ROWS = [
   'Array memory: first job, per task',
   'Array memory: held per task',
   'Array memory: job after forgetting, per task',
+  'Array memory: given back by forgetting both jobs',
   'hq job forget of a 100,000-task job',
   'Zero-work array of 200,000 tasks: server peak RSS',
   '100 jobs of 100 tasks: running, per task',

@@ -74,3 +74,17 @@ test('many random frees and takes keep the set exact', () => {
   assert.equal(set.rows, free.reduce((a, b) => a + b, 0));
   for (let i = 1; i < set.ranges; i++) assert.ok(set.startAt(i) > set.endAt(i - 1), 'ranges stay sorted and apart');
 });
+
+test('takeTail removes only the range that ends where the table ends', () => {
+  const set = new RowRanges();
+  set.add(0, 10);
+  set.add(20, 50);
+  assert.equal(set.takeTail(60), 60, 'nothing ends at 60');
+  assert.deepEqual(contents(set), [[0, 10], [20, 50]]);
+  assert.equal(set.takeTail(50), 20);
+  assert.deepEqual(contents(set), [[0, 10]]);
+  assert.equal(set.rows, 10);
+  assert.equal(set.takeTail(10), 0);
+  assert.equal(set.rows, 0);
+  assert.equal(set.takeTail(0), 0);
+});

@@ -184,3 +184,42 @@ test('bad chunk sizes and counts are refused', () => {
   assert.throws(() => table.allocate(1.5), RangeError);
   assert.throws(() => table.addChunks([new SharedArrayBuffer(10)]), RangeError);
 });
+
+test('free rows at the end are trimmed away and whole chunks past them let go, in every view', () => {
+  const owner = TaskTable.create(1024);
+  const a = owner.allocate(1000);
+  owner.addBlock(a.start, 1000, 1, 0, 1, 0, 0, 0);
+  const b = owner.allocate(3000);
+  const blockB = owner.addBlock(b.start, 3000, 2, 0, 1, 0, 0, 0);
+  const other = TaskTable.attach(structuredClone(owner.shared));
+  const bytes = owner.byteLength;
+  assert.equal(owner.rowChunkCount, 4);
+
+  // Rows in use at the end: nothing to trim.
+  assert.equal(owner.trimFreeTail(), 4);
+  assert.equal(owner.length, 4000);
+
+  owner.release(b.start, 3000);
+  owner.freeBlock(blockB);
+  const keep = owner.trimFreeTail();
+  assert.equal(keep, 1, 'rows 0-999 fit the first chunk');
+  assert.equal(owner.length, 1000);
+  assert.equal(other.length, 1000, 'the row count is shared');
+  assert.equal(owner.freeRowCount, 0);
+  assert.equal(owner.rowChunkCount, 1);
+  // Three row chunks of 1024 rows at 31 bytes a row (and their headers) are gone.
+  assert.ok(bytes - owner.byteLength >= 3 * 1024 * 31, `${bytes} -> ${owner.byteLength}`);
+  other.dropRowChunks(keep);
+  assert.equal(other.rowChunkCount, 1);
+  assert.equal(other.job(999), 1, 'rows before the end are untouched');
+
+  // The table grows again from the new end, with fresh chunks the other view adds.
+  const c = owner.allocate(2000);
+  assert.equal(c.start, 1000);
+  assert.equal(c.newChunks.length, 2);
+  owner.addBlock(c.start, 2000, 3, 7, 1, 0, 0, 0);
+  other.addChunks(c.newChunks);
+  assert.equal(other.job(2999), 3);
+  assert.equal(other.taskId(2999), 7 + 1999);
+  assert.equal(owner.rowChunkCount, 3);
+});

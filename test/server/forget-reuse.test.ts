@@ -14,6 +14,8 @@ test('forgotten jobs give their rows back: later jobs reuse them and the table d
   try {
     await s.addWorker(4, 64);
     const first = await s.submit({ count: 5000 });
+    // A job after it keeps the end of the table in use, so the first job's rows stay, to be reused.
+    await s.submit({ count: 1 });
     await s.run();
     assert.equal((await s.jobInfo(first)).finished, 5000);
     const capacity = s.table.capacity;
@@ -22,7 +24,7 @@ test('forgotten jobs give their rows back: later jobs reuse them and the table d
 
     assert.deepEqual(await s.forget([first]), [first]);
     assert.equal(s.table.freeRowCount, 5000);
-    assert.equal(s.table.blockCount, 0);
+    assert.equal(s.table.blockCount, 1, 'the later job\'s');
 
     // The same size again, many times over, and many small jobs: all in the rows of the first.
     for (let round = 0; round < 10; round++) {
@@ -54,6 +56,42 @@ test('forgotten jobs give their rows back: later jobs reuse them and the table d
   }
 });
 
+test('forgetting the jobs at the end of the table gives their chunks back', async () => {
+  const s = new InProcessServer({ chunkRows: 1024 });
+  try {
+    await s.addWorker(4, 64);
+    const a = await s.submit({ count: 1500 });
+    const b = await s.submit({ count: 5000 });
+    await s.run();
+    assert.equal(s.table.rowChunkCount, 7);
+    const bytes = s.table.byteLength;
+
+    assert.deepEqual(await s.forget([b]), [b]);
+    assert.equal(s.table.length, 1500);
+    assert.equal(s.table.rowChunkCount, 2);
+    assert.ok(s.table.byteLength < bytes);
+
+    // The table grows again from its new end.
+    const c = await s.submit({ count: 3000 });
+    await s.run();
+    assert.equal((await s.jobInfo(c)).finished, 3000);
+    assert.deepEqual(
+      (await s.tasks([c])).tasks.map((t) => t.taskId),
+      Array.from({ length: 3000 }, (_, i) => i),
+    );
+    // A forgotten job before one still held leaves its rows for reuse; the end stays.
+    assert.deepEqual(await s.forget([a]), [a]);
+    assert.equal(s.table.length, 4500);
+    assert.equal(s.table.freeRowCount, 1500);
+    assert.deepEqual(await s.forget([c]), [c]);
+    assert.equal(s.table.length, 0);
+    assert.equal(s.table.rowChunkCount, 0);
+    assert.equal(s.table.freeRowCount, 0);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('tasks of a job in recycled rows behave like any other', async () => {
   const s = new InProcessServer({ chunkRows: 64 });
   try {
@@ -61,6 +99,7 @@ test('tasks of a job in recycled rows behave like any other', async () => {
     // An old job whose tasks partly fail, leaving error texts behind, then forgotten.
     s.outcome = (_job, task) => (task % 3 === 0 ? 'fail' : 'finish');
     const old = await s.submit({ count: 300 });
+    await s.submit({ count: 1 }); // keeps the end of the table in use, so the old rows stay for reuse
     await s.run();
     assert.equal((await s.jobInfo(old)).failed, 100);
     const oldLength = s.table.length;
@@ -160,7 +199,10 @@ test('rows of tasks canceled while on a worker are held back after a forget', as
     assert.equal(onWorker.length, 3);
     await s.forget([job]);
     await s.settle(); // the release runs in slices
-    assert.equal(s.table.freeRowCount, 17);
+    // The free rows after the last held one were trimmed off the table's end; the rest wait for reuse.
+    const end = Math.max(...onWorker) + 1;
+    assert.equal(s.table.length, end);
+    assert.equal(s.table.freeRowCount, end - 3);
 
     // A new job takes the free rows and new ones, never the held-back rows.
     s.outcome = () => 'finish';

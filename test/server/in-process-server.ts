@@ -97,6 +97,8 @@ export class InProcessServer {
         this.flushEvents();
       },
       forgetJob: async (jobId: number) => scheduler.forgetJob(jobId),
+      // One table serves both sides here: the owner already let go of the chunks.
+      dropRowChunks: async (_keep: number, end: number) => scheduler.rowsTrimmed(end),
       submitTasks: async (jobId: number, job: never, crashLimits: never, runs: number[], _chunks: unknown, deps: never) => {
         if (job) scheduler.addJob(jobId, job);
         scheduler.setTemplateCrashLimits(jobId, crashLimits);
