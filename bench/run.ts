@@ -27,6 +27,7 @@ import { benchServerCpu, serverCpuSubmitArgs, SERVER_CPU_REFERENCE_TASKS } from 
 import { runMicroBenchmarks } from './micro.js';
 import { benchSlurmArray, slurmArrayCommand, slurmMissing } from './slurm-array.js';
 import { runSchedulerBench } from './scheduler-bench.js';
+import { TASK_ROW_BYTES } from '../src/core/task-table.js';
 import {
   describeMachine,
   duration,
@@ -130,7 +131,7 @@ async function memorySection(config: BenchConfig, report: Report): Promise<void>
   report.row(
     'Array memory: given back by forgetting both jobs',
     mebibytes(m.returnedBytes),
-    `their task rows: ${mebibytes(2 * tasks * 31)}`,
+    `their task rows: ${mebibytes(2 * tasks * TASK_ROW_BYTES)}`,
     'server RSS just before the two forgets minus RSS a second after (the table shrinks to its last row in use)',
   );
   // At small sizes what one job costs once (thread heaps, ring pages) hides the per-task figures.

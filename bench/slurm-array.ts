@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { LocalSlurm } from '../test/support/local-slurm.js';
 import { benchHqTrue } from './process-makespan.js';
+import { runCommand } from './processes.js';
 
 export interface SlurmArrayFigures {
   tasks: number;
@@ -27,10 +28,9 @@ export async function benchSlurmArray(tasks: number): Promise<SlurmArrayFigures>
   let slurmSeconds: number;
   try {
     const [command, ...args] = slurmArrayCommand(tasks);
-    const start = performance.now();
-    const r = await slurm.runAsync(command!, args);
-    slurmSeconds = (performance.now() - start) / 1000;
-    if (r.code !== 0) throw new Error(`sbatch --array failed (${r.code}): ${r.stderr.trim()}\n${slurm.logs()}`);
+    const r = await runCommand(command!, args, { env: slurm.env, cwd: slurm.dir, timeoutSeconds: 60 + tasks * 5 });
+    if (r.code !== 0) throw new Error(`sbatch --array failed (${r.timedOut ? 'timed out' : r.code}): ${r.stderr.trim()}\n${slurm.logs()}`);
+    slurmSeconds = r.seconds;
   } finally {
     await slurm.stop();
   }

@@ -164,19 +164,6 @@ export class LocalSlurm {
     return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error ? String(r.error) : '') };
   }
 
-  /** Like run(), but asynchronously (for commands that block, e.g. `sbatch --wait`). */
-  runAsync(command: string, args: string[], cwd = this.dir): Promise<SlurmRun> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(command, args, { env: this.env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
-  }
-
   /** `scontrol show job ID` as key=value pairs (the first record, e.g. of an array's first task). */
   jobFields(jobId: string): Map<string, string> {
     const out = this.run('scontrol', ['show', 'job', '-o', jobId]).stdout.split('\n')[0] ?? '';
