@@ -7,14 +7,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchEnv, runChecked, runCommand, trackChild, type CommandResult } from './processes.js';
 import { HqClient } from '../src/client/client.js';
+import { peakRssRunner } from './native-baselines.js';
 
 const COMPILED_CLI = fileURLToPath(new URL('../src/cli/hq.js', import.meta.url));
 const BUNDLED_CLI = fileURLToPath(new URL('../bundle/hq.cjs', import.meta.url));
 /**
- * The hq entry point users run: the bundle `npm run build` makes (package.json
- * "bin"), else the plain compiled CLI when only tsc has run.
+ * The hq users run: the command `npm run build` makes (package.json "bin"),
+ * run as a program, else the plain compiled CLI through Node when only tsc
+ * has run.
  */
-export const HQ_SCRIPT = fs.existsSync(BUNDLED_CLI) ? BUNDLED_CLI : COMPILED_CLI;
+export const HQ_PROGRAM = fs.existsSync(BUNDLED_CLI) ? BUNDLED_CLI : COMPILED_CLI;
+const HQ_THROUGH_NODE = HQ_PROGRAM.endsWith('.js');
+
+/** Program and arguments of `hq <args>`. */
+export function hqCommand(args: readonly string[]): [string, string[]] {
+  return HQ_THROUGH_NODE ? [process.execPath, [HQ_PROGRAM, ...args]] : [HQ_PROGRAM, [...args]];
+}
 /** Native task launcher of the workers, when it was built. */
 export const NATIVE_LAUNCHER = fileURLToPath(new URL('../hq-launcher', import.meta.url));
 const RSS_PROBE = fileURLToPath(new URL('./rss-probe.js', import.meta.url));
@@ -91,9 +99,11 @@ export class HqCluster {
 
   /** Runs one hq command against this server. */
   hq(args: readonly string[], options: { cwd?: string; rssFile?: string; timeoutSeconds?: number } = {}): Promise<CommandResult> {
-    const nodeArgs = options.rssFile ? ['--import', RSS_PROBE] : [];
+    const [program, argv] = options.rssFile
+      ? withPeakRss(options.rssFile, ['--server-dir', this.serverDir, ...args])
+      : hqCommand(['--server-dir', this.serverDir, ...args]);
     const env = benchEnv(options.rssFile ? { BENCH_RSS_FILE: options.rssFile } : {});
-    return runCommand(process.execPath, [...nodeArgs, HQ_SCRIPT, '--server-dir', this.serverDir, ...args], {
+    return runCommand(program, argv, {
       cwd: options.cwd ?? this.workDir,
       env,
       timeoutSeconds: options.timeoutSeconds ?? 3600,
@@ -101,7 +111,7 @@ export class HqCluster {
   }
 
   async hqChecked(args: readonly string[], timeoutSeconds = 3600): Promise<CommandResult> {
-    return runChecked(process.execPath, [HQ_SCRIPT, '--server-dir', this.serverDir, ...args], {
+    return runChecked(...hqCommand(['--server-dir', this.serverDir, ...args]), {
       cwd: this.workDir,
       env: benchEnv(),
       timeoutSeconds,
@@ -175,7 +185,7 @@ export class HqCluster {
     this.stopped = true;
     const children = [this.server, ...this.workers];
     if (this.server.exitCode === null && this.server.signalCode === null) {
-      await runCommand(process.execPath, [HQ_SCRIPT, '--server-dir', this.serverDir, 'server', 'stop'], {
+      await runCommand(...hqCommand(['--server-dir', this.serverDir, 'server', 'stop']), {
         env: benchEnv(),
         timeoutSeconds: 30,
       });
@@ -204,9 +214,19 @@ export class HqCluster {
   }
 }
 
+/**
+ * `hq <args>` run so that its peak resident set size is appended to rssFile:
+ * the compiled CLI through Node with rss-probe.js, the command through
+ * native-bench's peak-rss.
+ */
+function withPeakRss(rssFile: string, args: readonly string[]): [string, string[]] {
+  if (HQ_THROUGH_NODE) return [process.execPath, ['--import', RSS_PROBE, HQ_PROGRAM, ...args]];
+  return [peakRssRunner(), [rssFile, HQ_PROGRAM, ...args]];
+}
+
 function spawnLogged(dir: string, name: string, args: readonly string[]): ChildProcess {
   const log = fs.openSync(path.join(dir, `${name}.log`), 'w');
-  const child = spawn(process.execPath, [HQ_SCRIPT, ...args], {
+  const child = spawn(...hqCommand(args), {
     cwd: path.join(dir, 'work'),
     env: benchEnv(),
     stdio: ['ignore', log, log],

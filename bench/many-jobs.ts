@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { HqClient } from '../src/client/client.js';
 import type { TaskTemplateSpec } from '../src/client/client.js';
-import { HqCluster, HQ_SCRIPT } from './hq-cluster.js';
+import { HqCluster, hqCommand } from './hq-cluster.js';
 import { benchEnv, median, trackChild } from './processes.js';
 import { peakRssBytes } from './proc-stats.js';
 
@@ -66,7 +66,7 @@ async function runJobs(jobs: number, tasksPerJob: number): Promise<Run> {
       }),
     );
     const submitSeconds = (performance.now() - submitStart) / 1000;
-    worker = spawn(process.execPath, [HQ_SCRIPT, '--server-dir', cluster.serverDir, 'worker', 'start', '--zero-work'], {
+    worker = spawn(...hqCommand(['--server-dir', cluster.serverDir, 'worker', 'start', '--zero-work']), {
       env: benchEnv(),
       stdio: 'ignore',
     });

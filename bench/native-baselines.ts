@@ -1,7 +1,21 @@
 // Builds and runs the C baselines of native-bench/.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runChecked } from './processes.js';
+
+const SOURCE_DIR = fileURLToPath(new URL('../../native-bench/', import.meta.url));
+
+/** native-bench's peak-rss (see there), compiled on first use. */
+export function peakRssRunner(): string {
+  const runner = path.join(SOURCE_DIR, 'build', 'peak-rss');
+  if (!fs.existsSync(runner)) {
+    fs.mkdirSync(path.dirname(runner), { recursive: true });
+    execFileSync('gcc', ['-O2', '-o', runner, path.join(SOURCE_DIR, 'peak-rss.c')]);
+  }
+  return runner;
+}
 
 export interface NativeResult {
   tasks: number;

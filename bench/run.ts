@@ -21,7 +21,7 @@ import {
   type HqMakespan,
   type OutputMode,
 } from './process-makespan.js';
-import { HQ_SCRIPT, NATIVE_LAUNCHER, removeClusterDirs } from './hq-cluster.js';
+import { HQ_PROGRAM, NATIVE_LAUNCHER, removeClusterDirs } from './hq-cluster.js';
 import { benchCliLatency, LIST_COMMAND, SUBMIT_COMMAND } from './cli-latency.js';
 import { benchServerCpu, serverCpuSubmitArgs, SERVER_CPU_REFERENCE_TASKS } from './server-cpu.js';
 import { runMicroBenchmarks } from './micro.js';
@@ -424,11 +424,12 @@ function commandsOf(config: BenchConfig): string[] {
 }
 
 function describeBuild(): string {
-  const cli = path.relative(REPO_ROOT, HQ_SCRIPT);
+  const cli = path.relative(REPO_ROOT, HQ_PROGRAM);
   const launcher = fs.existsSync(NATIVE_LAUNCHER)
     ? `workers start tasks through ${path.relative(REPO_ROOT, NATIVE_LAUNCHER)} (vfork + exec)`
     : 'workers start tasks through Node child_process (dist/hq-launcher not built)';
-  return `hq is \`node ${cli}\`; ${launcher}`;
+  const hq = HQ_PROGRAM.endsWith('.js') ? `\`node ${cli}\`` : `\`${cli}\` run as a program (Node from its startup snapshot)`;
+  return `hq is ${hq}; ${launcher}`;
 }
 
 async function main(): Promise<number> {

@@ -2,7 +2,7 @@
 // how to print.
 import { resolveServerDir } from '../server/server-dir.js';
 import { HqClient } from '../client/client.js';
-import { createOutput, type Output } from './output/output.js';
+import { createOutput, type Output, type OutputSink } from './output/output.js';
 import { colorsEnabled, parseColorChoice, parseOutputMode, type OutputMode } from './output/output-mode.js';
 
 export interface GlobalArgs {
@@ -12,6 +12,13 @@ export interface GlobalArgs {
   debug?: boolean;
 }
 
+/**
+ * Where a command prints when not to this process's terminal
+ * (src/cli/rehearsal.ts): then without colours unless asked for with
+ * `--colors always`.
+ */
+export type CommandPrinter = Pick<OutputSink, 'write' | 'writeError'>;
+
 export class CommandContext {
   readonly serverDir: string;
   readonly mode: OutputMode;
@@ -19,11 +26,12 @@ export class CommandContext {
   readonly colors: boolean;
   private client: HqClient | null = null;
 
-  constructor(args: GlobalArgs) {
+  constructor(args: GlobalArgs, printer?: CommandPrinter) {
     this.serverDir = resolveServerDir(args.serverDir);
     this.mode = parseOutputMode(args.outputMode ?? process.env.HQ_OUTPUT_MODE ?? 'cli');
-    this.colors = colorsEnabled(parseColorChoice(args.colors ?? 'auto'), process.stdout);
-    this.output = createOutput(this.mode, { colors: this.colors });
+    const colors = parseColorChoice(args.colors ?? 'auto');
+    this.colors = printer ? colors === 'always' : colorsEnabled(colors, process.stdout);
+    this.output = createOutput(this.mode, { colors: this.colors, write: printer?.write, writeError: printer?.writeError });
   }
 
   async connect(): Promise<HqClient> {

@@ -2,10 +2,16 @@
 // `[2026-11-22T10:00:00Z INFO] message`.
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
-let debugEnabled = process.env.HQ_DEBUG === '1';
+// Kept on the global object: the parts of the hq command line are bundled
+// separately, and `--debug` given to the command line must reach the copy of
+// this module inside the server's or the worker's bundle.
+const DEBUG = Symbol.for('hq.debug');
+type DebugHolder = { [DEBUG]?: boolean };
+
+const debugEnabled = (): boolean => ((globalThis as DebugHolder)[DEBUG] ??= process.env.HQ_DEBUG === '1');
 
 export function setDebug(on: boolean): void {
-  debugEnabled = on;
+  (globalThis as DebugHolder)[DEBUG] = on;
 }
 
 function write(level: LogLevel, message: string): void {
@@ -15,7 +21,7 @@ function write(level: LogLevel, message: string): void {
 
 export const log = {
   debug(message: string): void {
-    if (debugEnabled) write('DEBUG', message);
+    if (debugEnabled()) write('DEBUG', message);
   },
   info(message: string): void {
     write('INFO', message);

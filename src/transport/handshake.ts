@@ -14,7 +14,7 @@
 // hello. Session keys for the two frame directions are derived the same way
 // under two more labels: every connection encrypts under fresh keys.
 import * as fb from 'flatbuffers';
-import { sodium } from './sodium.js';
+import { libsodium } from './sodium.js';
 import { ProtocolError } from '../common/errors.js';
 import { FrameCipher, FRAME_KEY_BYTES } from './frame-cipher.js';
 import { PeerHello, ServerHello, ServerProof } from './generated/protocol.js';
@@ -64,7 +64,7 @@ export class ServerHandshake {
   /** The ServerHello to send as the first message of the connection. */
   start(): Uint8Array {
     if (this.state !== 'new') throw new Error('handshake already started');
-    sodium.randombytes_buf(this.serverNonce);
+    libsodium().randombytes_buf(this.serverNonce);
     this.state = 'hello-sent';
     const builder = new fb.Builder(128);
     const service = builder.createString(SERVICE_NAME);
@@ -101,7 +101,7 @@ export class ServerHandshake {
     }
     const transcript = buildTranscript(this.role, this.versionBytes, this.serverNonce, peerNonce);
     const expected = keyedHash(this.key, PEER_PROOF_LABEL, transcript);
-    if (!sodium.sodium_memcmp(expected, peerProof)) {
+    if (!libsodium().sodium_memcmp(expected, peerProof)) {
       throw new ProtocolError('peer failed authentication (wrong key)');
     }
     const builder = new fb.Builder(64);
@@ -155,7 +155,7 @@ export class PeerHandshake {
       throw new ProtocolError('not a HyperQueue server');
     }
     const peerNonce = Buffer.alloc(NONCE_BYTES);
-    sodium.randombytes_buf(peerNonce);
+    libsodium().randombytes_buf(peerNonce);
     const transcript = buildTranscript(this.role, versionBytes, serverNonce, peerNonce);
     const builder = new fb.Builder(128);
     const role = builder.createString(this.role);
@@ -187,7 +187,7 @@ export class PeerHandshake {
       throw new ProtocolError('malformed handshake message');
     }
     const expected = keyedHash(this.key, SERVER_PROOF_LABEL, transcript);
-    if (!sodium.sodium_memcmp(expected, serverProof)) {
+    if (!libsodium().sodium_memcmp(expected, serverProof)) {
       throw new ProtocolError('server failed authentication (wrong key)');
     }
     const cipher = sessionCipher(this.key, transcript, PEER_TO_SERVER_KEY_LABEL, SERVER_TO_PEER_KEY_LABEL);
@@ -225,7 +225,7 @@ function keyedHash(key: Buffer, label: string, transcript: Buffer): Buffer {
   const labelBytes = Buffer.from(label, 'ascii');
   const input = Buffer.concat([Buffer.from([labelBytes.length]), labelBytes, transcript]);
   const out = Buffer.alloc(PROOF_BYTES);
-  sodium.crypto_generichash(out, input, key);
+  libsodium().crypto_generichash(out, input, key);
   return out;
 }
 
@@ -235,8 +235,8 @@ function sessionCipher(key: Buffer, transcript: Buffer, sendLabel: string, recvL
   if (sendKey.length !== FRAME_KEY_BYTES) throw new Error('session key size mismatch');
   const cipher = new FrameCipher(sendKey, recvKey);
   // The cipher holds its own copies.
-  sodium.sodium_memzero(sendKey);
-  sodium.sodium_memzero(recvKey);
+  libsodium().sodium_memzero(sendKey);
+  libsodium().sodium_memzero(recvKey);
   return cipher;
 }
 

@@ -1,6 +1,6 @@
 // The 32-byte shared secrets that clients and workers must know to talk to a
 // server. They live hex-encoded in the server's access file.
-import { sodium } from './sodium.js';
+import { libsodium } from './sodium.js';
 import { UserError } from '../common/errors.js';
 
 export const SECRET_KEY_BYTES = 32;
@@ -10,7 +10,7 @@ const HEX_KEY = /^[0-9a-fA-F]{64}$/;
 /** A fresh key from the operating system's CSPRNG. */
 export function generateKey(): Buffer {
   const key = Buffer.alloc(SECRET_KEY_BYTES);
-  sodium.randombytes_buf(key);
+  libsodium().randombytes_buf(key);
   return key;
 }
 

@@ -2,6 +2,7 @@
 // WebSocket, the handshake that proves both ends hold the key, then
 // encrypted frames in both directions.
 import { WebSocketClient } from './websocket-client.js';
+import { libsodium } from './sodium.js';
 import { PeerHandshake, type PeerRole } from './handshake.js';
 import type { FrameCipher } from './frame-cipher.js';
 import { ProtocolError } from '../common/errors.js';
@@ -50,6 +51,9 @@ export class SecureSocket {
         timeoutMs,
       });
       const handshake = new PeerHandshake(key, role);
+      // A short command loads libsodium here, while the server answers the
+      // upgrade, instead of after the answer.
+      ws.once('upgrade-sent', () => libsodium());
       let step = 0;
       let settled = false;
       const fail = (reason: string) => {

@@ -21,8 +21,9 @@ export interface WebSocketClientOptions {
 }
 
 /**
- * Events: 'open', 'message' (Buffer), 'close', 'error' (Error with `code`
- * for socket errors). 'close' follows every 'open', exactly once.
+ * Events: 'upgrade-sent' (the upgrade request is on its way), 'open',
+ * 'message' (Buffer), 'close', 'error' (Error with `code` for socket
+ * errors). 'close' follows every 'open', exactly once.
  */
 export class WebSocketClient extends EventEmitter {
   private readonly socket: net.Socket;
@@ -53,6 +54,7 @@ export class WebSocketClient extends EventEmitter {
         `GET / HTTP/1.1\r\nHost: ${formatHost(host)}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
+      this.emit('upgrade-sent');
     });
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     this.socket.on('error', (e) => this.fail(e));

@@ -13,7 +13,7 @@ const BUNDLE_DIR = fileURLToPath(new URL('../../bundle/', import.meta.url));
 /** A private copy of the executable and bundle (inside dist/, so node_modules resolve). */
 function copyBundle(): string {
   const dir = fs.mkdtempSync(path.join(BUNDLE_DIR, '..', 'cache-test-'));
-  for (const name of ['hq.cjs', 'hq-main.cjs']) fs.copyFileSync(path.join(BUNDLE_DIR, name), path.join(dir, name));
+  for (const name of fs.readdirSync(BUNDLE_DIR).filter((f) => f.endsWith('.cjs'))) fs.copyFileSync(path.join(BUNDLE_DIR, name), path.join(dir, name));
   return dir;
 }
 
@@ -50,7 +50,7 @@ test('the build warms the cache with a real submit: it holds more than a failing
   });
   const leftovers = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('hq-cache-warmup-')).sort();
   const before = leftovers();
-  const warmup = fileURLToPath(new URL('../../src/cli/code-cache-warmup.js', import.meta.url));
+  const warmup = fileURLToPath(new URL('../../src/build/code-cache.js', import.meta.url));
   execFileSync(process.execPath, [warmup, warm], { encoding: 'utf8' });
   assert.deepEqual(leftovers(), before, 'the warm-up removed its server directory');
 

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Cluster, eventually, HQ_BIN } from '../support/cluster.js';
+import { Cluster, eventually, hqShellCommand } from '../support/cluster.js';
 import { LocalSlurm, slurmMissing } from '../support/local-slurm.js';
 
 // CI installs Slurm, so there a missing Slurm is a failure, not a skip.
@@ -33,7 +33,7 @@ after(async () => {
 
 /** Submits `hq worker start` as a batch job with a time limit; returns the Slurm job id. */
 function sbatchWorker(timeLimitMinutes: number): string {
-  const script = `exec ${process.execPath} ${HQ_BIN} --server-dir ${c.serverDir} worker start --cpus 1`;
+  const script = `exec ${hqShellCommand()} --server-dir ${c.serverDir} worker start --cpus 1`;
   const r = slurm.run('sbatch', ['--parsable', '--time', String(timeLimitMinutes), '-o', path.join(c.dir, 'slurm-%j.out'), '--wrap', script]);
   assert.equal(r.code, 0, `sbatch failed: ${r.stderr}`);
   return r.stdout.trim().split(';')[0]!;

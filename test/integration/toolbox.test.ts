@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Cluster, HQ_BIN, eventually, lines, oneLineError } from '../support/cluster.js';
+import { Cluster, eventually, hqCommand, lines, oneLineError } from '../support/cluster.js';
 import type { JobSummary, TaskDetail } from '../../src/client/types.js';
 
 let c: Cluster;
@@ -225,7 +225,7 @@ test('--stdin gives every task the same input; --task-dir exists during the task
 });
 
 test('the bash completion script, sourced in bash, completes `hq jo` to `job`', () => {
-  const script = spawnSync(process.execPath, [HQ_BIN, 'generate-completion', 'bash'], { encoding: 'utf8' });
+  const script = spawnSync(...hqCommand(['generate-completion', 'bash']), { encoding: 'utf8' });
   assert.equal(script.status, 0, script.stderr);
   const file = path.join(c.dir, 'hq.bash');
   fs.writeFileSync(file, script.stdout);

@@ -12,12 +12,22 @@ import { HqClient } from '../../src/client/client.js';
 
 /**
  * The CLI under test: $HQ_TEST_BIN when set (e.g. the compiled modules,
- * dist/src/cli/hq.js), else the bundle that users run (dist/bundle/hq.cjs,
+ * dist/src/cli/hq.js), else the command that users run (dist/bundle/hq.cjs,
  * seen from dist/test/support/cluster.js).
  */
 export const HQ_BIN = process.env.HQ_TEST_BIN
   ? path.resolve(process.env.HQ_TEST_BIN)
   : fileURLToPath(new URL('../../bundle/hq.cjs', import.meta.url));
+
+/** Program and arguments of `hq <args>`: a .js module through this Node, the command as a program, as a shell runs it. */
+export function hqCommand(args: readonly string[]): [string, string[]] {
+  return HQ_BIN.endsWith('.js') ? [process.execPath, [HQ_BIN, ...args]] : [HQ_BIN, [...args]];
+}
+
+/** `hq` as a shell command line (for batch scripts). */
+export function hqShellCommand(): string {
+  return hqCommand([]).flat().join(' ');
+}
 
 /** Longest any single `hq` command may take before it counts as hung. */
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -241,8 +251,8 @@ export class Cluster {
 
   /** Runs `hq --server-dir <dir> ...args` to its end. */
   hq(args: string[], opts: HqOptions = {}): Promise<HqResult> {
-    const argv = [HQ_BIN, ...(opts.noServerDir ? [] : ['--server-dir', this.serverDir]), ...args];
-    const child = spawn(process.execPath, argv, {
+    const [program, argv] = hqCommand([...(opts.noServerDir ? [] : ['--server-dir', this.serverDir]), ...args]);
+    const child = spawn(program, argv, {
       cwd: opts.cwd ?? this.dir,
       env: childEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -348,7 +358,8 @@ export class Cluster {
     Kind: new (child: ChildProcess, logFile: string) => P,
     env?: Record<string, string>,
   ): P {
-    const child = spawn(process.execPath, [HQ_BIN, '--server-dir', this.serverDir, ...args], {
+    const [program, argv] = hqCommand(['--server-dir', this.serverDir, ...args]);
+    const child = spawn(program, argv, {
       cwd: this.dir,
       env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],

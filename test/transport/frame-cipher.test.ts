@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtocolError } from '../../src/common/errors.js';
-import { DEFAULT_MAX_FRAME_BYTES, FRAME_TAG_BYTES, FrameCipher } from '../../src/transport/frame-cipher.js';
+import { DEFAULT_MAX_FRAME_BYTES, FRAME_KEY_BYTES, FRAME_TAG_BYTES, FrameCipher } from '../../src/transport/frame-cipher.js';
+import { libsodium } from '../../src/transport/sodium.js';
 import { generateKey } from '../../src/transport/secret-key.js';
 
 /** Two ends of one connection: a's send key is b's receive key and vice versa. */
@@ -20,6 +21,14 @@ function bytes(n: number, seed: number): Uint8Array {
   }
   return out;
 }
+
+test('the frame sizes written out are libsodium\'s for XChaCha20-Poly1305', () => {
+  const sodium = libsodium();
+  assert.equal(FRAME_TAG_BYTES, sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  assert.equal(FRAME_KEY_BYTES, sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+  // The nonce: 24 bytes, of which the frame counter fills the first 8.
+  assert.equal(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, 24);
+});
 
 function assertAuthFailure(fn: () => unknown): void {
   assert.throws(fn, (err: unknown) => err instanceof ProtocolError && err.message === 'frame failed authentication');

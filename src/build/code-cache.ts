@@ -1,10 +1,10 @@
-// Build step: writes the `hq` executable's V8 code cache (see cached-entry.ts)
+// Build step: writes the V8 code cache of hq.cjs (see src/cli/cached-entry.ts)
 // from a real `hq submit` against a real server, so that the cache also holds
 // the code of connecting, the handshake and a request. A cache written by a
 // command that fails before connecting would leave all of that to be
 // compiled again by every short command.
 //
-//   node dist/src/cli/code-cache-warmup.js dist/bundle
+//   node dist/src/build/code-cache.js dist/bundle
 //
 // The server runs from the compiled modules, not the bundle, so that its own
 // exit does not write the cache.
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const bundleDir = path.resolve(process.argv[2] ?? 'dist/bundle');
 const executable = path.join(bundleDir, 'hq.cjs');
 const cacheFile = path.join(bundleDir, 'hq-main.cache');
-const compiledCli = fileURLToPath(new URL('./hq.js', import.meta.url));
+const compiledCli = fileURLToPath(new URL('../cli/hq.js', import.meta.url));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-cache-warmup-'));
 const serverDir = path.join(dir, 'server');
 const options = { cwd: dir, encoding: 'utf8' as const, timeout: 30_000 };

@@ -1,0 +1,101 @@
+// The `hq` command line: parses one command line and runs it, then exits.
+import type { Argv } from 'yargs';
+import { UserError } from '../common/errors.js';
+import { setDebug } from '../common/log.js';
+import { CommandContext, type CommandPrinter, type CommandRunner } from './context.js';
+import fs from 'node:fs';
+import { CommandRecorder } from './command-spec.js';
+import { planDispatch } from './fast-dispatch.js';
+import { applyDirectives } from './commands/submit.js';
+import { splitSubmitArgv } from './submit-argv.js';
+import { declareCommands } from './command-line.js';
+
+let exitCode = 0;
+
+/**
+ * How command bodies run: with the global context (printing through
+ * `printer` when given), user mistakes printed as one line; the exit code a
+ * body asks for, or 1 after a failure, goes to `setExitCode`.
+ */
+export function commandRunner(setExitCode: (code: number) => void, printer?: CommandPrinter): CommandRunner {
+  const fail = (message: string, ctx?: CommandContext) => {
+    if (ctx) ctx.output.error(message);
+    else process.stderr.write(`Error: ${message}\n`);
+    setExitCode(1);
+  };
+  return async (args, body) => {
+    let ctx: CommandContext | undefined;
+    try {
+      if (args.debug) setDebug(true);
+      ctx = new CommandContext(args, printer);
+      const code = await body(ctx);
+      if (typeof code === 'number') setExitCode(code);
+    } catch (e) {
+      if (e instanceof UserError) fail(e.message, ctx);
+      else fail(`internal error: ${(e as Error).stack ?? String(e)}`, ctx);
+    } finally {
+      ctx?.close();
+    }
+  };
+}
+
+const run = commandRunner((code) => (exitCode = code));
+
+/** Parses and runs one command line: without yargs when it is plainly valid. */
+export async function runCommandLine(argv: string[], stdin: Buffer | null, run: CommandRunner): Promise<void> {
+  const recorder = CommandRecorder.root();
+  declareCommands(recorder.asArgv(), run, stdin);
+  const plan = planDispatch(recorder.node, argv);
+  if (plan) {
+    await plan.handler(plan.args);
+    return;
+  }
+  const { buildYargs } = await import('./yargs-cli.js');
+  await buildYargs(argv, (y) => declareCommands(y, run, stdin)).parseAsync();
+}
+
+/** Runs `hq` with the given arguments (those after the program's name) and exits. */
+export function main(args: string[]): void {
+  // `hq ... | head` closes the pipe early: that is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(exitCode);
+      throw e;
+    });
+  }
+  runMain(args).catch((e: Error) => {
+    process.stderr.write(`Error: ${e instanceof UserError ? e.message : (e.stack ?? e.message)}\n`);
+    process.exit(1);
+  });
+}
+
+async function runMain(args: string[]): Promise<void> {
+  let argv: string[];
+  let stdin: Buffer | null = null;
+  try {
+    ({ argv, stdin } = applyDirectives(splitSubmitArgv(args), () => fs.readFileSync(0)));
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    process.stderr.write(`Error: ${e.message}\n`);
+    process.exit(1);
+  }
+  await runCommandLine(argv, stdin, run);
+  process.exitCode = exitCode;
+  // Long-running commands (server, worker) return only when they are done:
+  // nothing left may keep the process alive after that.
+  setImmediate(() => exitWhenFlushed(exitCode));
+}
+
+/**
+ * Exits once everything written to stdout and stderr has left the process:
+ * writes to a pipe are asynchronous, and exiting at once would cut a long
+ * output (`hq job cat ... | wc -l`) at the pipe's buffer size.
+ */
+function exitWhenFlushed(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
