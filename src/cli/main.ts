@@ -1,5 +1,4 @@
 // The `hq` command line: parses one command line and runs it, then exits.
-import type { Argv } from 'yargs';
 import { UserError } from '../common/errors.js';
 import { setDebug } from '../common/log.js';
 import { CommandContext, type CommandPrinter, type CommandRunner } from './context.js';
@@ -39,10 +38,14 @@ export function commandRunner(setExitCode: (code: number) => void, printer?: Com
   };
 }
 
-const run = commandRunner((code) => (exitCode = code));
-
-/** Parses and runs one command line: without yargs when it is plainly valid. */
-export async function runCommandLine(argv: string[], stdin: Buffer | null, run: CommandRunner): Promise<void> {
+/**
+ * Runs one command line as given to `hq` (the arguments after the program's
+ * name): applies the directives of a submitted script, then parses, without
+ * yargs when the line is plainly valid. `readStdin` is called only when a
+ * submit takes its script or its tasks' input from standard input.
+ */
+export async function runCommandLine(args: string[], run: CommandRunner, readStdin: () => Buffer): Promise<void> {
+  const { argv, stdin } = applyDirectives(splitSubmitArgv(args), readStdin);
   const recorder = CommandRecorder.root();
   declareCommands(recorder.asArgv(), run, stdin);
   const plan = planDispatch(recorder.node, argv);
@@ -70,16 +73,11 @@ export function main(args: string[]): void {
 }
 
 async function runMain(args: string[]): Promise<void> {
-  let argv: string[];
-  let stdin: Buffer | null = null;
-  try {
-    ({ argv, stdin } = applyDirectives(splitSubmitArgv(args), () => fs.readFileSync(0)));
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    process.stderr.write(`Error: ${e.message}\n`);
-    process.exit(1);
-  }
-  await runCommandLine(argv, stdin, run);
+  await runCommandLine(
+    args,
+    commandRunner((code) => (exitCode = code)),
+    () => fs.readFileSync(0),
+  );
   process.exitCode = exitCode;
   // Long-running commands (server, worker) return only when they are done:
   // nothing left may keep the process alive after that.

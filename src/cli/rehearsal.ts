@@ -165,7 +165,10 @@ export async function rehearseCommands(): Promise<void> {
         let errors = '';
         let code = 0;
         const printer = { write: (text: string) => void (printed += text), writeError: (text: string) => void (errors += text) };
-        await runCommandLine(['--server-dir', dir, '--output-mode', mode, ...line], null, commandRunner((c) => (code = c), printer));
+        const run = commandRunner((c) => (code = c), printer);
+        await runCommandLine(['--server-dir', dir, '--output-mode', mode, ...line], run, () => {
+          throw new Error('a rehearsed command read standard input');
+        });
         if (code !== 0 || errors !== '' || (mode !== 'quiet' && printed === '')) {
           throw new Error(`rehearsal of \`hq --output-mode ${mode} ${line.join(' ')}\` failed (exit ${code}): ${errors.trim()}`);
         }
