@@ -89,9 +89,12 @@ async function runJobs(jobs: number, tasksPerJob: number): Promise<Run> {
 export async function benchManyJobs(jobs: number, tasksPerJob: number, runs: number): Promise<ManyJobsFigures> {
   const many: Run[] = [];
   const one: Run[] = [];
+  // The order alternates, so that a drift of the machine's speed during the
+  // runs weighs on both sides alike.
   for (let run = 0; run < runs; run++) {
-    many.push(await runJobs(jobs, tasksPerJob));
+    if (run % 2 === 0) many.push(await runJobs(jobs, tasksPerJob));
     one.push(await runJobs(1, jobs * tasksPerJob));
+    if (run % 2 === 1) many.push(await runJobs(jobs, tasksPerJob));
   }
   return {
     jobs,

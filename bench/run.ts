@@ -174,7 +174,7 @@ async function manyJobsSection(config: BenchConfig, report: Report): Promise<voi
     `${label}: running, per task`,
     duration(usPerTask(m.runSeconds) / 1000),
     `${ratio(ratioToOne)} one job of ${count(jobs * perJob)} tasks (${duration(usPerTask(m.oneJobRunSeconds) / 1000)} per task)`,
-    `server's view, first task started to last ended; 1 zero-work worker; median of ${runs} run${runs === 1 ? '' : 's'}`,
+    `server's view, first task started to last ended; 1 zero-work worker; median of ${runs} run${runs === 1 ? '' : 's'}, the two cases taking turns at going first`,
   );
   report.row(`${label}: submitting, per job`, milliseconds(m.submitMsPerJob), '', `client library, one connection, 8 submits in flight, before any worker`);
   report.target(

@@ -1,8 +1,10 @@
-// The `hq` executable. It runs the command-line bundle (hq-main.cjs, beside
-// this file) through a V8 code cache: without one, every short command would
-// spend most of its time parsing and compiling the bundle before doing
-// anything. The first run that finds no usable cache (none yet, or one made
-// by another Node version) writes one when it exits; later runs load it.
+// hq.cjs as Node runs it (`node hq.cjs`, or when there is no startup
+// snapshot to start from; see src/build/bundle.ts). It runs the command-line
+// bundle (hq-main.cjs, beside this file) through a V8 code cache: without
+// one, every short command would spend most of its time parsing and
+// compiling the bundle before doing anything. The first run that finds no
+// usable cache (none yet, or one made by another Node version) writes one
+// when it exits; later runs load it.
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';

@@ -1,4 +1,4 @@
-// Entry of the `hq` executable's startup snapshot. The build runs this file
+// Entry of the startup snapshot that `hq` starts from. The build runs this file
 // once with `node --build-snapshot` and saves the resulting heap (hq.blob):
 // the command line's code is then already loaded, and after the rehearsal
 // (rehearsal.ts) mostly compiled, when Node starts from it: loading and

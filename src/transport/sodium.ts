@@ -1,5 +1,5 @@
-// libsodium for the transport layer, loaded on first use: the `hq`
-// executable's startup snapshot holds this module, and a native addon can
+// libsodium for the transport layer, loaded on first use: the startup
+// snapshot that `hq` starts from holds this module, and a native addon can
 // only be loaded at run time. sodium-native's own entry point finds its
 // compiled addon through a general module resolver that costs several
 // milliseconds on every start of `hq`; the prebuilt addon for this platform
