@@ -7,12 +7,13 @@ import { runChecked } from './processes.js';
 
 const SOURCE_DIR = fileURLToPath(new URL('../../native-bench/', import.meta.url));
 
-/** native-bench's peak-rss (see there), compiled on first use. */
+/** native-bench's peak-rss (see there), compiled when missing or older than its source. */
 export function peakRssRunner(): string {
   const runner = path.join(SOURCE_DIR, 'build', 'peak-rss');
-  if (!fs.existsSync(runner)) {
+  const source = path.join(SOURCE_DIR, 'peak-rss.c');
+  if (!fs.existsSync(runner) || fs.statSync(runner).mtimeMs < fs.statSync(source).mtimeMs) {
     fs.mkdirSync(path.dirname(runner), { recursive: true });
-    execFileSync('gcc', ['-O2', '-o', runner, path.join(SOURCE_DIR, 'peak-rss.c')]);
+    execFileSync('gcc', ['-O2', '-o', runner, source]);
   }
   return runner;
 }
