@@ -102,7 +102,7 @@ export class HqCluster {
     const [program, argv] = options.rssFile
       ? withPeakRss(options.rssFile, ['--server-dir', this.serverDir, ...args])
       : hqCommand(['--server-dir', this.serverDir, ...args]);
-    const env = benchEnv(options.rssFile ? { BENCH_RSS_FILE: options.rssFile } : {});
+    const env = benchEnv(options.rssFile && HQ_THROUGH_NODE ? { BENCH_RSS_FILE: options.rssFile } : {});
     return runCommand(program, argv, {
       cwd: options.cwd ?? this.workDir,
       env,
