@@ -59,9 +59,17 @@ export function planDispatch(root: CommandNode, argv: readonly string[]): Dispat
   const globals = new Map([...root.options].filter(([, spec]) => spec.global));
   let node = root;
   let depth = 0;
-  let parsed: parse.DetailedArguments;
+  let parsed: parse.DetailedArguments | null = null;
+  let parsedWithOwn = true;
   for (;;) {
-    parsed = parse.detailed([...argv], toParserOptions([...globals, ...node.options]));
+    // A level whose options are the global ones alone (a command group such
+    // as `job`) reads the line exactly as a level above that had no more:
+    // that parse stands.
+    const own = node === root ? [...node.options.values()].some((spec) => !spec.global) : node.options.size > 0;
+    if (parsed === null || own || parsedWithOwn) {
+      parsed = parse.detailed([...argv], toParserOptions([...globals, ...node.options]));
+      parsedWithOwn = own;
+    }
     if (parsed.error) return null;
     const word = parsed.argv._[depth];
     const next = word === undefined ? undefined : node.subcommands.get(String(word));
