@@ -61,6 +61,15 @@ async function workerStates(): Promise<Map<number, string>> {
   );
 }
 
+/**
+ * Waits until the server knows the job's first task runs: a worker reports
+ * starts in batches, so the task's process may run a moment before that, and
+ * only a task the server knows as running counts a crash when its worker is lost.
+ */
+async function serverSeesRunning(job: number): Promise<void> {
+  await eventually(async () => ((await tasksOf(job))[0]?.state === 'RUNNING' ? true : undefined), `job ${job} running on the server`);
+}
+
 function workerById(id: number): ClusterWorker {
   const w = c.workers.find((x) => x.id === id);
   assert.ok(w, `no worker process with id ${id}`);
@@ -75,6 +84,7 @@ test('the running task of a worker killed with SIGKILL reruns on the other worke
   const dir = gatedDir(t, 'killed');
   const job = await submit(dir, ['--stdout', '%{CWD}/%{TASK_ID}-%{INSTANCE_ID}.out', ...GATED_TASK]);
   const [workerId, pid] = await runningOn(dir, 0, 0);
+  await serverSeesRunning(job);
   const victim = workerById(workerId);
   const survivor = liveWorkers().find((w) => w !== victim)!;
 
@@ -106,6 +116,7 @@ test('with --crash-limit never-restart a task lost with its worker fails', async
   const dir = gatedDir(t, 'never-restart');
   const job = await submit(dir, ['--crash-limit', 'never-restart', ...GATED_TASK]);
   const [workerId, pid] = await runningOn(dir, 0, 0);
+  await serverSeesRunning(job);
   const victim = workerById(workerId);
   victim.kill('SIGKILL');
   await victim.waitExit();
