@@ -53,6 +53,11 @@ test('tasks of one job file fail at their own crash limits when their worker is 
   );
   const [, pid1] = await runningOn(dir, 1, 0);
   const [, pid2] = await runningOn(dir, 2, 0);
+  // Only tasks the server knows as running count a crash: starts are reported in batches.
+  await eventually(async () => {
+    const tasks = await tasksOf(c, job);
+    return tasks.get(1)!.state === 'RUNNING' && tasks.get(2)!.state === 'RUNNING' ? true : undefined;
+  }, 'both tasks running on the server');
   await c.killWorker(0, 'SIGKILL');
   for (const pid of [pid1, pid2]) await eventually(() => (processAlive(pid) ? undefined : true), `task process ${pid} ends`);
 

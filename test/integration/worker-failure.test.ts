@@ -188,6 +188,11 @@ test('tasks queued on a lost worker move to the others; only its running ones co
     if (worker === victim.id) onVictim.set(Number(f.split('-')[0]), pid!);
   }
   assert.equal(onVictim.size, 2);
+  // Only tasks the server knows as running count a crash (see serverSeesRunning).
+  await eventually(async () => {
+    const running = (await tasksOf(job)).filter((task) => task.state === 'RUNNING').map((task) => task.taskId);
+    return [...onVictim.keys()].every((id) => running.includes(id)) ? true : undefined;
+  }, 'the victim\'s tasks running on the server');
 
   victim.kill('SIGKILL');
   await victim.waitExit();
