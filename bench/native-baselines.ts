@@ -6,16 +6,22 @@ import { fileURLToPath } from 'node:url';
 import { runChecked } from './processes.js';
 
 const SOURCE_DIR = fileURLToPath(new URL('../../native-bench/', import.meta.url));
+const BUILD_DIR = path.join(SOURCE_DIR, 'build');
 
-/** native-bench's peak-rss (see there), compiled when missing or older than its source. */
-export function peakRssRunner(): string {
-  const runner = path.join(SOURCE_DIR, 'build', 'peak-rss');
-  const source = path.join(SOURCE_DIR, 'peak-rss.c');
-  if (!fs.existsSync(runner) || fs.statSync(runner).mtimeMs < fs.statSync(source).mtimeMs) {
-    fs.mkdirSync(path.dirname(runner), { recursive: true });
-    execFileSync('gcc', ['-O2', '-o', runner, source]);
+/** native-bench/<name>.c compiled with gcc -O2 into native-bench/build/, when missing or older than its source. */
+function nativeProgram(name: string): string {
+  const program = path.join(BUILD_DIR, name);
+  const source = path.join(SOURCE_DIR, `${name}.c`);
+  if (!fs.existsSync(program) || fs.statSync(program).mtimeMs < fs.statSync(source).mtimeMs) {
+    fs.mkdirSync(BUILD_DIR, { recursive: true });
+    execFileSync('gcc', ['-O2', '-o', program, source], { stdio: ['ignore', 'ignore', 'pipe'] });
   }
-  return runner;
+  return program;
+}
+
+/** native-bench's peak-rss (see there). */
+export function peakRssRunner(): string {
+  return nativeProgram('peak-rss');
 }
 
 export interface NativeResult {
@@ -28,15 +34,11 @@ export interface NativeResult {
 export class NativeBaselines {
   private constructor(private readonly buildDir: string) {}
 
-  /** Compiles native-bench/*.c with gcc -O2 into native-bench/build/. */
-  static async build(repoRoot: string): Promise<NativeBaselines> {
-    const sourceDir = path.join(repoRoot, 'native-bench');
-    const buildDir = path.join(sourceDir, 'build');
-    fs.mkdirSync(buildDir, { recursive: true });
-    for (const name of ['spawn-loop', 'zero-loop']) {
-      await runChecked('gcc', ['-O2', '-o', path.join(buildDir, name), path.join(sourceDir, `${name}.c`)]);
-    }
-    return new NativeBaselines(buildDir);
+  /** The C baselines of native-bench/, compiled when needed; throws without gcc. */
+  static build(): NativeBaselines {
+    nativeProgram('spawn-loop');
+    nativeProgram('zero-loop');
+    return new NativeBaselines(BUILD_DIR);
   }
 
   /**

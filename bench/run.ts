@@ -447,7 +447,7 @@ async function main(): Promise<number> {
   let zeroLoop: NativeResult | null = null;
   try {
     progress('Building native baselines');
-    baselines = await NativeBaselines.build(REPO_ROOT);
+    baselines = NativeBaselines.build();
     zeroLoop = await baselines.zeroLoop(config.zeroLoopCalls);
   } catch (e) {
     report.notes.push(`Native baselines skipped: ${(e as Error).message.split('\n')[0]}`);

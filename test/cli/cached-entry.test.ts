@@ -1,6 +1,6 @@
 // The `hq` executable keeps a V8 code cache beside the bundle: written by the
 // first run, reused afterwards, replaced when it does not fit this Node.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -8,20 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BUNDLE_DIR = fileURLToPath(new URL('../../bundle/', import.meta.url));
+import { copyBundle as copyOf } from '../support/bundle-copy.js';
 
-/** A private copy of the executable and bundle (inside dist/, so node_modules resolve). */
-function copyBundle(): string {
-  const dir = fs.mkdtempSync(path.join(BUNDLE_DIR, '..', 'cache-test-'));
-  for (const name of fs.readdirSync(BUNDLE_DIR).filter((f) => f.endsWith('.cjs'))) fs.copyFileSync(path.join(BUNDLE_DIR, name), path.join(dir, name));
-  return dir;
-}
+/** A copy of the bundles, without the code cache, the snapshot or hq-exec. */
+const copyBundle = (t: TestContext) => copyOf(t, (name) => name.endsWith('.cjs'));
 
 const hq = (dir: string, ...args: string[]) => execFileSync(process.execPath, [path.join(dir, 'hq.cjs'), ...args], { encoding: 'utf8' });
 
 test('the first run writes the code cache, later runs keep it, a foreign cache is replaced', (t) => {
-  const dir = copyBundle();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = copyBundle(t);
   const cache = path.join(dir, 'hq-main.cache');
 
   assert.equal(fs.existsSync(cache), false);
@@ -42,12 +37,8 @@ test('the first run writes the code cache, later runs keep it, a foreign cache i
 });
 
 test('the build warms the cache with a real submit: it holds more than a failing command compiles, and nothing is left behind', (t) => {
-  const warm = copyBundle();
-  const cold = copyBundle();
-  t.after(() => {
-    fs.rmSync(warm, { recursive: true, force: true });
-    fs.rmSync(cold, { recursive: true, force: true });
-  });
+  const warm = copyBundle(t);
+  const cold = copyBundle(t);
   const leftovers = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('hq-cache-warmup-')).sort();
   const before = leftovers();
   const warmup = fileURLToPath(new URL('../../src/build/code-cache.js', import.meta.url));

@@ -7,20 +7,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { VERSION } from '../../src/common/version.js';
+import { BUNDLE_DIR, copyBundle } from '../support/bundle-copy.js';
 
-const BUNDLE_DIR = fileURLToPath(new URL('../../bundle/', import.meta.url));
 const hasGcc = spawnSync('gcc', ['--version']).status === 0;
-
-/** A copy of some bundle files, inside dist/ so that node_modules resolve. */
-function copyBundle(t: { after(fn: () => void): void }, keep: (name: string) => boolean): string {
-  const dir = fs.mkdtempSync(path.join(BUNDLE_DIR, '..', 'exec-test-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  for (const name of fs.readdirSync(BUNDLE_DIR).filter(keep)) fs.copyFileSync(path.join(BUNDLE_DIR, name), path.join(dir, name));
-  fs.chmodSync(path.join(dir, 'hq.cjs'), 0o755);
-  return dir;
-}
 
 function run(program: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const r = spawnSync(program, args, { encoding: 'utf8', env, timeout: 30_000 });
