@@ -7,6 +7,7 @@
 //   hq.blob             startup snapshot of the command line (src/cli/snapshot-entry.ts)
 //   hq-main.cjs/.cache  the command line for `node hq.cjs` (src/cli/cached-entry.ts)
 //   hq-<part>.cjs       code only some commands load: server, worker, yargs
+//   hq-command-host.cjs the server's command host thread (src/command-host/)
 //   scheduler-thread.js, io-thread.js   the server's threads
 //
 // Without gcc, or on a Node that cannot write a snapshot, there is no
@@ -15,6 +16,7 @@
 //
 //   node dist/src/build/bundle.js
 import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +48,9 @@ const SHELL_PREAMBLE = [
     'while [ -L "$h" ]; do l=$(readlink "$h"); case $l in /*) h=$l ;; *) h=${h%/*}/$l ;; esac; done; ' +
     '[ -x "${h%/*}/hq-exec" ] && exec "${h%/*}/hq-exec" "$@"; exec node "$h" "$@"',
 ].join('\n');
+
+/** Marks this build's bundles and hq-exec: the command host serves only its own build. */
+const BUILD_ID = crypto.randomBytes(8).toString('hex');
 
 const common: esbuild.BuildOptions = {
   bundle: true,
@@ -83,7 +88,7 @@ const commandLine: esbuild.BuildOptions = {
   minifyWhitespace: true,
   minifySyntax: true,
   plugins: [lazyParts],
-  define: { 'import.meta.url': '__hqImportMeta.url' },
+  define: { 'import.meta.url': '__hqImportMeta.url', __HQ_BUILD_ID__: JSON.stringify(BUILD_ID) },
   banner: { js: "const __hqImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
 };
 
@@ -101,7 +106,10 @@ await Promise.all([
   esbuild.build({ ...commandLine, entryPoints: [src('cli/snapshot-entry.ts')], outfile: path.join(out, 'hq-snapshot.cjs') }),
   esbuild.build({
     ...commandLine,
-    entryPoints: Object.fromEntries(Object.entries(PARTS).map(([module, file]) => [file.replace(/\.cjs$/, ''), src(`${module}.ts`)])),
+    entryPoints: {
+      ...Object.fromEntries(Object.entries(PARTS).map(([module, file]) => [file.replace(/\.cjs$/, ''), src(`${module}.ts`)])),
+      'hq-command-host': src('command-host/thread.ts'),
+    },
     outdir: out,
     outExtension: { '.js': '.cjs' },
   }),
@@ -144,9 +152,11 @@ function buildExecutable(): boolean {
       `-DHQ_NODE=${JSON.stringify(node)}`,
       `-DHQ_NODE_SIZE=${st.size}`,
       `-DHQ_NODE_MTIME=${Math.floor(st.mtimeMs / 1000)}`,
+      `-DHQ_BUILD_ID=${JSON.stringify(BUILD_ID)}`,
       '-o',
       path.join(out, 'hq-exec'),
       src('cli/native/hq-exec.c'),
+      src('cli/native/command-host-client.c'),
     ]);
     return true;
   } catch (e) {
@@ -155,4 +165,7 @@ function buildExecutable(): boolean {
   }
 }
 
-if (!(buildSnapshot() && buildExecutable())) fs.rmSync(path.join(out, 'hq.blob'), { force: true });
+// hq-exec also runs commands through the command host, so it is built even
+// when this Node cannot write a snapshot (it then starts hq.cjs).
+buildSnapshot();
+if (!buildExecutable()) fs.rmSync(path.join(out, 'hq.blob'), { force: true });

@@ -13,11 +13,11 @@ export interface GlobalArgs {
 }
 
 /**
- * Where a command prints when not to this process's terminal
- * (src/cli/rehearsal.ts): then without colours unless asked for with
- * `--colors always`.
+ * Where a command prints when not to this process's own stdout and stderr
+ * (the rehearsal, the command host): `isTTY` says whether the output ends
+ * up on a terminal, for colours in `--colors auto`.
  */
-export type CommandPrinter = Pick<OutputSink, 'write' | 'writeError'>;
+export type CommandPrinter = Pick<OutputSink, 'write' | 'writeError'> & { isTTY?: boolean };
 
 export class CommandContext {
   readonly serverDir: string;
@@ -25,13 +25,21 @@ export class CommandContext {
   readonly output: Output;
   readonly colors: boolean;
   private client: HqClient | null = null;
+  private readonly printer: CommandPrinter | undefined;
 
   constructor(args: GlobalArgs, printer?: CommandPrinter) {
+    this.printer = printer;
     this.serverDir = resolveServerDir(args.serverDir);
     this.mode = parseOutputMode(args.outputMode ?? process.env.HQ_OUTPUT_MODE ?? 'cli');
     const colors = parseColorChoice(args.colors ?? 'auto');
-    this.colors = printer ? colors === 'always' : colorsEnabled(colors, process.stdout);
+    this.colors = colorsEnabled(colors, printer ?? process.stdout);
     this.output = createOutput(this.mode, { colors: this.colors, write: printer?.write, writeError: printer?.writeError });
+  }
+
+  /** Text as it is, on the command's standard output (`hq job task-ids`, `hq worker address`). */
+  print(text: string): void {
+    if (this.printer) this.printer.write(text);
+    else process.stdout.write(text);
   }
 
   async connect(): Promise<HqClient> {

@@ -21,6 +21,7 @@
 //   off             never
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { UserError } from '../common/errors.js';
 import { SUBMIT_BOOLEAN_FLAGS } from './submit-flags.js';
 
@@ -174,7 +175,8 @@ export function parseDirectives(scriptText: string, scriptPath: string): string[
 export function readScriptHeader(scriptPath: string): ScriptHeader {
   let fd: number;
   try {
-    fd = fs.openSync(scriptPath, 'r');
+    // Resolved through process.cwd(): the command host answers it with the caller's directory.
+    fd = fs.openSync(path.resolve(scriptPath), 'r');
   } catch (error) {
     throw new UserError(`Cannot read directives from '${scriptPath}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }

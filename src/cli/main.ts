@@ -4,7 +4,7 @@ import { setDebug } from '../common/log.js';
 import { CommandContext, type CommandPrinter, type CommandRunner } from './context.js';
 import fs from 'node:fs';
 import { CommandRecorder } from './command-spec.js';
-import { planDispatch } from './fast-dispatch.js';
+import { planDispatch, type DispatchPlan } from './fast-dispatch.js';
 import { applyDirectives } from './commands/submit.js';
 import { splitSubmitArgv } from './submit-argv.js';
 import { declareCommands } from './command-line.js';
@@ -39,22 +39,34 @@ export function commandRunner(setExitCode: (code: number) => void, printer?: Com
 }
 
 /**
- * Runs one command line as given to `hq` (the arguments after the program's
- * name): applies the directives of a submitted script, then parses, without
- * yargs when the line is plainly valid. `readStdin` is called only when a
- * submit takes its script or its tasks' input from standard input.
+ * Reads one command line as given to `hq` (the arguments after the
+ * program's name): applies the directives of a submitted script, then
+ * parses without yargs when the line is plainly valid. `readStdin` is
+ * called only when a submit takes its script or its tasks' input from
+ * standard input. Returns the command to run, or, for yargs to read (help,
+ * mistakes, anything unusual), the line after the directives.
  */
-export async function runCommandLine(args: string[], run: CommandRunner, readStdin: () => Buffer): Promise<void> {
+export function planCommandLine(
+  args: string[],
+  run: CommandRunner,
+  readStdin: () => Buffer,
+): { plan: DispatchPlan; argv?: undefined; stdin?: undefined } | { plan: null; argv: string[]; stdin: Buffer | null } {
   const { argv, stdin } = applyDirectives(splitSubmitArgv(args), readStdin);
   const recorder = CommandRecorder.root();
   declareCommands(recorder.asArgv(), run, stdin);
   const plan = planDispatch(recorder.node, argv);
-  if (plan) {
-    await plan.handler(plan.args);
+  return plan ? { plan } : { plan: null, argv, stdin };
+}
+
+/** Runs one command line as given to `hq`, through yargs when the fast path cannot take it. */
+export async function runCommandLine(args: string[], run: CommandRunner, readStdin: () => Buffer): Promise<void> {
+  const planned = planCommandLine(args, run, readStdin);
+  if (planned.plan) {
+    await planned.plan.handler(planned.plan.args);
     return;
   }
   const { buildYargs } = await import('./yargs-cli.js');
-  await buildYargs(argv, (y) => declareCommands(y, run, stdin)).parseAsync();
+  await buildYargs(planned.argv, (y) => declareCommands(y, run, planned.stdin)).parseAsync();
 }
 
 /** Runs `hq` with the given arguments (those after the program's name) and exits. */

@@ -31,7 +31,10 @@ const ACCESS = 'access.json';
 
 /** `--server-dir`, else $HQ_SERVER_DIR, else ~/.hq-server. */
 export function resolveServerDir(flag?: string): string {
-  const dir = flag || process.env.HQ_SERVER_DIR || path.join(os.homedir(), '.hq-server');
+  // $HOME read from process.env (as os.homedir() would from the process's
+  // environment), so that a command run by the command host sees its caller's.
+  const home = process.env.HOME || os.homedir();
+  const dir = flag || process.env.HQ_SERVER_DIR || path.join(home, '.hq-server');
   return path.resolve(dir);
 }
 

@@ -14,6 +14,7 @@ import { wrapPort, exposeOn } from '../common/comlink-node.js';
 import { VERSION } from '../common/version.js';
 import { ControlPlane } from './control-plane.js';
 import { ClientService } from './client-service.js';
+import { CommandHostListener } from '../command-host/listener.js';
 import { createRunDir, mayBeAlive, readAccess, resolveServerDir, writeAccess, removeAccess } from './server-dir.js';
 import type { ControlPlaneApi, IoThreadApi, IoThreadInit, SchedulerApi, SchedulerInit } from './thread-api.js';
 
@@ -151,6 +152,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
+  let commandHost: CommandHostListener | null = null;
 
   const controlPlane = new ControlPlane({
     serverUid,
@@ -171,6 +173,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       for (const p of controlPorts) p.close();
       schedChannel.port1.close();
       await Promise.all([...ioThreads, schedulerThread].map((t) => t.terminate()));
+      await commandHost?.close();
       removeAccess(runDir);
       resolveStopped();
     })();
@@ -205,6 +208,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     client: { host, port: clientPort, secret_key: clientKey },
     worker: { host, port: workerPort, secret_key: workerKey },
   });
+  const listener = await CommandHostListener.start(runDir);
+  if (stopping) void listener?.close();
+  else commandHost = listener;
   log.info(`server uid ${serverUid} started; clients on ${host}:${clientPort}, workers on ${host}:${workerPort}`);
   log.info(`server directory: ${serverDir}`);
   return { serverDir, runDir, clientPort, workerPort, stopped, stop };

@@ -167,6 +167,8 @@ export interface ClusterOptions {
   workers?: WorkerSpec[];
   /** Further `hq server start` flags. */
   serverArgs?: string[];
+  /** Extra environment of the server process. */
+  serverEnv?: Record<string, string>;
 }
 
 // Processes of every cluster of this test file, ended even if a test run dies.
@@ -209,7 +211,7 @@ export class Cluster {
   static async start(opts: ClusterOptions = {}): Promise<Cluster> {
     const c = new Cluster();
     try {
-      await c.startServer(opts.serverArgs ?? []);
+      await c.startServer(opts.serverArgs ?? [], opts.serverEnv);
       for (const spec of opts.workers ?? []) await c.startWorker(spec);
     } catch (e) {
       await c.stop();
@@ -219,9 +221,9 @@ export class Cluster {
   }
 
   /** Starts `hq server start` and waits until it answers. */
-  async startServer(args: string[] = []): Promise<ClusterProcess> {
+  async startServer(args: string[] = [], env?: Record<string, string>): Promise<ClusterProcess> {
     const n = this.server ? 2 : 1;
-    this.server = this.spawnHq(['server', 'start', ...args], path.join(this.dir, `server-${n}.log`), ClusterProcess);
+    this.server = this.spawnHq(['server', 'start', ...args], path.join(this.dir, `server-${n}.log`), ClusterProcess, env);
     const waited = await this.hq(['server', 'wait', '--timeout', '20s']);
     if (waited.code !== 0) {
       throw new Error(`the server did not come up: ${waited.stderr}\nserver output:\n${this.server.log()}`);

@@ -175,13 +175,13 @@ export function jobCommands(run: Run) {
             }
             const jobs = [...byJob.keys()].sort((a, b) => a - b);
             if (ctx.mode === 'json') {
-              process.stdout.write(JSON.stringify(Object.fromEntries(jobs.map((j) => [j, byJob.get(j)!.sort((a, b) => a - b)])), null, 2) + '\n');
+              ctx.print(JSON.stringify(Object.fromEntries(jobs.map((j) => [j, byJob.get(j)!.sort((a, b) => a - b)])), null, 2) + '\n');
               return;
             }
             for (const j of jobs) {
               const ids = formatIdRanges(byJob.get(j)!.sort((a, b) => a - b));
               // As HyperQueue: the job id prefixes the ids only when several jobs are listed.
-              process.stdout.write(jobs.length > 1 ? `${j}: ${ids}\n` : `${ids}\n`);
+              ctx.print(jobs.length > 1 ? `${j}: ${ids}\n` : `${ids}\n`);
             }
           }),
       )

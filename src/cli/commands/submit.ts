@@ -97,7 +97,8 @@ function readEntries(args: Record<string, unknown>): string[] {
   if (eachLine) {
     let text: string;
     try {
-      text = fs.readFileSync(eachLine, 'utf8');
+      // Resolved through process.cwd(): the command host answers it with the caller's directory.
+      text = fs.readFileSync(path.resolve(eachLine), 'utf8');
     } catch (e) {
       throw new UserError(`Cannot read --each-line file '${eachLine}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
@@ -108,7 +109,7 @@ function readEntries(args: Record<string, unknown>): string[] {
   if (fromJson) {
     let data: unknown;
     try {
-      data = JSON.parse(fs.readFileSync(fromJson, 'utf8'));
+      data = JSON.parse(fs.readFileSync(path.resolve(fromJson), 'utf8'));
     } catch (e) {
       throw new UserError(`Cannot read --from-json file '${fromJson}': ${(e as Error).message}`);
     }

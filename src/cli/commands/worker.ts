@@ -161,7 +161,7 @@ export function workerCommands(run: Run) {
           const client = await ctx.connect();
           const [w] = await client.workerInfo({ kind: 'ids', ranges: [{ start: id, end: id, step: 1 }] });
           if (!w) throw new UserError(`Worker ${id} not found`);
-          process.stdout.write(`${w.hostname}\n`);
+          ctx.print(`${w.hostname}\n`);
         }),
       )
       .demandCommand(1, 'Use one of the worker commands');

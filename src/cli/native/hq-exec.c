@@ -12,6 +12,9 @@
 // else the `node` on PATH. So does it when NODE_OPTIONS is set: V8 flags
 // there make Node refuse the snapshot, and other options would be ignored
 // by it.
+//
+// Before any of that, a command line the server's command host can run is
+// sent there (command-host-client.c), when that server runs on this node.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "command-host-client.h"
 
 #ifndef HQ_NODE
 #error "build with -DHQ_NODE=\"/path/to/node\" -DHQ_NODE_SIZE=<bytes> -DHQ_NODE_MTIME=<seconds>"
@@ -30,6 +35,9 @@ static int same_node(const struct stat *st) {
 }
 
 int main(int argc, char **argv) {
+  int exit_code;
+  if (run_in_command_host(argc, argv, &exit_code)) return exit_code;
+
   // The directory of this executable: the bundles and the snapshot lie beside it.
   char dir[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
