@@ -102,7 +102,10 @@ export class HqCluster {
     const [program, argv] = options.rssFile
       ? withPeakRss(options.rssFile, ['--server-dir', this.serverDir, ...args])
       : hqCommand(['--server-dir', this.serverDir, ...args]);
-    const env = benchEnv(options.rssFile && HQ_THROUGH_NODE ? { BENCH_RSS_FILE: options.rssFile } : {});
+    // A measured client runs as its own process, as it does on another node
+    // than the server's: on the server's node the command host would run it,
+    // and its memory would be the server's.
+    const env = benchEnv(options.rssFile ? { HQ_COMMAND_HOST: '0', ...(HQ_THROUGH_NODE ? { BENCH_RSS_FILE: options.rssFile } : {}) } : {});
     return runCommand(program, argv, {
       cwd: options.cwd ?? this.workDir,
       env,
@@ -110,10 +113,10 @@ export class HqCluster {
     });
   }
 
-  async hqChecked(args: readonly string[], timeoutSeconds = 3600): Promise<CommandResult> {
+  async hqChecked(args: readonly string[], timeoutSeconds = 3600, extraEnv: Record<string, string> = {}): Promise<CommandResult> {
     return runChecked(...hqCommand(['--server-dir', this.serverDir, ...args]), {
       cwd: this.workDir,
-      env: benchEnv(),
+      env: benchEnv(extraEnv),
       timeoutSeconds,
       label: `hq ${args.join(' ')}`,
     });
