@@ -19,6 +19,7 @@ let exitCode = 0;
 export function commandRunner(setExitCode: (code: number) => void, printer?: CommandPrinter): CommandRunner {
   const fail = (message: string, ctx?: CommandContext) => {
     if (ctx) ctx.output.error(message);
+    else if (printer) printer.writeError(`Error: ${message}\n`);
     else process.stderr.write(`Error: ${message}\n`);
     setExitCode(1);
   };

@@ -14,7 +14,7 @@ import { log } from '../common/log.js';
 import type { HostJob, HostReply } from './thread.js';
 import { REQUEST_HEADER_BYTES, replyFrame, requestLength } from './wire.js';
 
-export const SOCKET_NAME = 'cli.sock';
+const SOCKET_NAME = 'cli.sock';
 /** Longest path bind() takes (sun_path less its NUL). */
 const MAX_SOCKET_PATH = 107;
 /** A caller that has not sent its whole request by then is not hq. */

@@ -63,6 +63,13 @@ test('commands run by the host print and exit exactly as when hq runs them itsel
     const direct = await cluster.hq(args, { env: DIRECT });
     assert.deepEqual(hosted, direct, `hq ${shown}`);
   }
+  // A mistake in the caller's environment, found before the command's output is set up.
+  const badMode = { HQ_OUTPUT_MODE: 'fancy' };
+  const ran = ranCount('job list');
+  const hosted = await cluster.hq(['job', 'list'], { env: badMode });
+  await expectRanByHost(ran, 'job list');
+  assert.deepEqual(hosted, await cluster.hq(['job', 'list'], { env: { ...badMode, ...DIRECT } }));
+  assert.match(hosted.stderr, /^Error: [^\n]*fancy[^\n]*\n$/);
   // The mistakes among them failed as mistakes do: one line, exit 1.
   const missing = await cluster.hq(['job', 'info', '99']);
   assert.equal(missing.code, 1);
