@@ -25,6 +25,7 @@ export class CommandHostListener {
   private ready = false;
   private nextId = 1;
   private readonly pending = new Map<number, net.Socket>();
+  private readonly sockets = new Set<net.Socket>();
   private closed = false;
 
   private constructor(
@@ -85,9 +86,11 @@ export class CommandHostListener {
 
   async close(): Promise<void> {
     this.closed = true;
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.pending.values()) socket.destroy();
+    // The server waits for open connections before it reports closed.
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
     this.pending.clear();
+    await closed;
     await this.thread?.terminate();
     this.thread = null;
     fs.rmSync(this.socketPath, { force: true });
@@ -95,6 +98,8 @@ export class CommandHostListener {
   }
 
   private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
     let received: Buffer = Buffer.alloc(0);

@@ -63,7 +63,13 @@ async function drain(): Promise<void> {
   if (busy) return;
   busy = true;
   try {
-    for (let job = queue.shift(); job; job = queue.shift()) await serve(job);
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      try {
+        await serve(job);
+      } catch (e) {
+        reply(job.id, Buffer.concat([replyFrame('e', `Error: internal error: ${(e as Error).stack ?? String(e)}\n`), replyFrame('x', 1)]), true, 'failed');
+      }
+    }
   } finally {
     busy = false;
   }

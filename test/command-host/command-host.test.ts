@@ -153,8 +153,14 @@ test('the socket goes with the server', { skip: !hasHqExec && 'no hq-exec' }, as
   const other = await Cluster.start();
   const sock = path.join(other.serverDir, 'hq-current', 'cli.sock');
   assert.ok(fs.existsSync(sock));
+  // A caller that connected and never finished its request does not hold the server up.
+  const idle = net.connect(sock);
+  idle.on('error', () => {});
+  await new Promise((resolve) => idle.once('connect', resolve));
+  idle.write('HQH1');
   await other.hqOk(['server', 'stop']);
-  await other.server.waitExit();
+  await other.server.waitExit(5_000);
+  idle.destroy();
   assert.equal(fs.existsSync(sock), false);
   await other.stop();
 });
