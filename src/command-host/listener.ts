@@ -93,8 +93,13 @@ export class CommandHostListener {
     await closed;
     await this.thread?.terminate();
     this.thread = null;
-    fs.rmSync(this.socketPath, { force: true });
-    if (this.dirFd !== null) fs.closeSync(this.dirFd);
+    // Nothing here may keep the server from finishing its stop.
+    try {
+      fs.rmSync(this.socketPath, { force: true });
+      if (this.dirFd !== null) fs.closeSync(this.dirFd);
+    } catch (e) {
+      log.warn(`command host: ${(e as Error).message}`);
+    }
   }
 
   private accept(socket: net.Socket): void {
