@@ -120,6 +120,10 @@ export class ClientService {
       return encode(0, Response.ErrorResponse, new ErrorResponseT('malformed request'));
     }
     try {
+      // Task states in the table can be ahead of the events that go with
+      // them (a crash-limit failure and its error text): take in the events
+      // already published, so an answer never shows one without the other.
+      this.cp.catchUp();
       const [type, body] = await this.dispatch(req);
       let reply = encode(req.requestId, type, body);
       if (reply.length > MAX_RESPONSE_BYTES) {

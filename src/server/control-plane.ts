@@ -442,6 +442,11 @@ export class ControlPlane {
 
   // ---- events from the scheduler ----
 
+  /** Takes in the events the scheduler has published so far (the event loop would, a moment later). */
+  catchUp(): void {
+    this.drainEvents(this.opts.fromScheduler);
+  }
+
   private async eventLoop(): Promise<void> {
     const ring = this.opts.fromScheduler;
     while (!this.stopped) {
