@@ -70,6 +70,11 @@ export async function runCommandLine(args: string[], run: CommandRunner, readStd
   await buildYargs(planned.argv, (y) => declareCommands(y, run, planned.stdin)).parseAsync();
 }
 
+/** How `hq` reports a failure outside any command (a mistake in the line itself): one line, a stack only for a bug. */
+export function failureLine(e: unknown): string {
+  return `Error: ${e instanceof UserError ? e.message : ((e as Error).stack ?? String(e))}\n`;
+}
+
 /** Runs `hq` with the given arguments (those after the program's name) and exits. */
 export function main(args: string[]): void {
   // `hq ... | head` closes the pipe early: that is not an error.
@@ -79,8 +84,8 @@ export function main(args: string[]): void {
       throw e;
     });
   }
-  runMain(args).catch((e: Error) => {
-    process.stderr.write(`Error: ${e instanceof UserError ? e.message : (e.stack ?? e.message)}\n`);
+  runMain(args).catch((e: unknown) => {
+    process.stderr.write(failureLine(e));
     process.exit(1);
   });
 }

@@ -6,8 +6,7 @@
 // (yargs prints those), commands that wait or follow (`--wait`, `job wait`,
 // `job progress`, `job cat`), that read standard input, that print debug
 // logs, or that start and stop servers and workers.
-import { UserError } from '../common/errors.js';
-import { commandRunner, planCommandLine } from '../cli/main.js';
+import { commandRunner, failureLine, planCommandLine } from '../cli/main.js';
 import type { CommandPrinter } from '../cli/context.js';
 
 /** Command paths the host runs. */
@@ -53,8 +52,7 @@ export async function runHostedCommandLine(args: string[], printer: CommandPrint
     return exitCode;
   } catch (e) {
     if (e instanceof NeedsStdin) return 'declined';
-    // As `hq` itself prints a mistake found before any command runs.
-    printer.writeError(`Error: ${e instanceof UserError ? e.message : ((e as Error).stack ?? String(e))}\n`);
+    printer.writeError(failureLine(e));
     return 1;
   }
 }

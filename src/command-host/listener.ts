@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { BUILD_ID } from '../common/build-id.js';
 import { log } from '../common/log.js';
 import type { HostJob, HostReply } from './thread.js';
-import { REQUEST_HEADER_BYTES, replyFrame, requestLength } from './wire.js';
+import { failureFrames, REQUEST_HEADER_BYTES, replyFrame, requestLength } from './wire.js';
 
 const SOCKET_NAME = 'cli.sock';
 /** Longest path bind() takes (sun_path less its NUL). */
@@ -143,7 +143,7 @@ export class CommandHostListener {
 
   private startThread(): void {
     if (this.thread || this.closed) return;
-    const thread = new Worker(this.threadFile, { name: 'hq-command-host', stdout: false, stderr: false });
+    const thread = new Worker(this.threadFile, { name: 'hq-command-host' });
     this.thread = thread;
     thread.on('message', (m: HostReply | { ready: true }) => {
       if ('ready' in m) {
@@ -167,7 +167,7 @@ export class CommandHostListener {
       this.ready = false;
       // Whatever it was running may or may not have reached the server.
       for (const socket of this.pending.values()) {
-        socket.end(Buffer.concat([replyFrame('e', 'Error: the server\'s command host stopped while running this command\n'), replyFrame('x', 1)]));
+        socket.end(failureFrames("Error: the server's command host stopped while running this command\n"));
       }
       this.pending.clear();
     });

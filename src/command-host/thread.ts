@@ -10,7 +10,7 @@
 import { parentPort } from 'node:worker_threads';
 import { BUILD_ID } from '../common/build-id.js';
 import { runHostedCommandLine } from './hosted-command-line.js';
-import { decodeRequest, replyFrame, type HostRequest } from './wire.js';
+import { decodeRequest, failureFrames, replyFrame, type HostRequest } from './wire.js';
 
 /** From the listener: one request's payload. */
 export interface HostJob {
@@ -67,7 +67,7 @@ async function drain(): Promise<void> {
       try {
         await serve(job);
       } catch (e) {
-        reply(job.id, Buffer.concat([replyFrame('e', `Error: internal error: ${(e as Error).stack ?? String(e)}\n`), replyFrame('x', 1)]), true, 'failed');
+        reply(job.id, failureFrames(`Error: internal error: ${(e as Error).stack ?? String(e)}\n`), true, 'failed');
       }
     }
   } finally {

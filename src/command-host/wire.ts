@@ -62,3 +62,8 @@ export function replyFrame(kind: ReplyKind, data: string | number = ''): Buffer 
   body.copy(frame, 5);
   return frame;
 }
+
+/** The last frames of a command that failed: its error line, then exit code 1. */
+export function failureFrames(errorLine: string): Buffer {
+  return Buffer.concat([replyFrame('e', errorLine), replyFrame('x', 1)]);
+}

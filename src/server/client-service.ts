@@ -120,10 +120,6 @@ export class ClientService {
       return encode(0, Response.ErrorResponse, new ErrorResponseT('malformed request'));
     }
     try {
-      // Task states in the table can be ahead of the events that go with
-      // them (a crash-limit failure and its error text): take in the events
-      // already published, so an answer never shows one without the other.
-      this.cp.catchUp();
       const [type, body] = await this.dispatch(req);
       let reply = encode(req.requestId, type, body);
       if (reply.length > MAX_RESPONSE_BYTES) {
@@ -455,7 +451,7 @@ export class ClientService {
         const row = s.startRow + i;
         if (table.state(row) !== TaskState.Failed) continue;
         const worker = table.worker(row);
-        info.failures.push(new TaskFailureInfoT(taskIdAt(s, i), worker ? [worker] : [], this.cp.taskErrors.get(row) ?? ''));
+        info.failures.push(new TaskFailureInfoT(taskIdAt(s, i), worker ? [worker] : [], this.cp.taskError(job, row)));
       }
     }
     return info;
@@ -497,7 +493,7 @@ export class ClientService {
         t.crashCount = table.crashCount(row);
         t.startTime = table.startTime(row);
         t.endTime = table.endTime(row);
-        t.error = this.cp.taskErrors.get(row) ?? '';
+        t.error = this.cp.taskError(job, row);
         // The paths the task (instance) uses, as HyperQueue lists them: placeholders filled, absolute.
         const program = job.templates[template]!.program;
         const paths = resolveTaskPaths(

@@ -5,7 +5,7 @@
 import { TaskTable } from '../core/task-table.js';
 import { RingBuffer } from '../core/ring-buffer.js';
 import { Doorbell } from '../core/doorbell.js';
-import { TaskEvent, FailReason } from '../core/scheduler.js';
+import { TaskEvent } from '../core/scheduler.js';
 import { toCoreVariants } from '../common/request-variants.js';
 import type { TaskDependencies } from '../core/scheduler.js';
 import type { ResourceVariant } from '../core/resources.js';
@@ -440,12 +440,23 @@ export class ControlPlane {
     }
   }
 
-  // ---- events from the scheduler ----
-
-  /** Takes in the events the scheduler has published so far (the event loop would, a moment later). */
-  catchUp(): void {
-    this.drainEvents(this.opts.fromScheduler);
+  /**
+   * A task's error: the one its worker reported, else, for a task that failed
+   * at its crash limit, that. The latter is read from the table, where the
+   * scheduler writes the failure: a task whose crashes reached its limit can
+   * have failed no other way.
+   */
+  taskError(job: Job, row: number): string {
+    const reported = this.taskErrors.get(row);
+    if (reported !== undefined) return reported;
+    const table = this.table;
+    const crashes = table.crashCount(row);
+    const limit = job.templates[table.template(row)]!.crashLimit;
+    if (table.state(row) !== TaskState.Failed || limit <= 0 || crashes < limit) return '';
+    return `Task was lost ${crashes} times (crash limit reached)`;
   }
+
+  // ---- events from the scheduler ----
 
   private async eventLoop(): Promise<void> {
     const ring = this.opts.fromScheduler;
@@ -471,7 +482,6 @@ export class ControlPlane {
       for (let i = offset; i < end; i += EVENT_WORDS) {
         const event = data[i]!;
         const row = data[i + 1]! >>> 0;
-        const reason = data[i + 3]!;
         const job = this.jobs.get(this.table.job(row));
         if (!job) continue;
         switch (event) {
@@ -484,9 +494,6 @@ export class ControlPlane {
             break;
           case TaskEvent.Failed:
             job.failed++;
-            if (reason === FailReason.CrashLimit) {
-              this.taskErrors.set(row, `Task was lost ${this.table.crashCount(row)} times (crash limit reached)`);
-            }
             touched.add(job);
             if (job.description.maxFails !== null && job.failed > job.description.maxFails) {
               void this.cancel(job);

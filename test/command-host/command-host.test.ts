@@ -18,11 +18,13 @@ let cluster: Cluster;
 const hostLog = () => cluster.server.log().split('\n').filter((l) => l.includes('command host '));
 const socketPath = () => path.join(cluster.serverDir, 'hq-current', 'cli.sock');
 
-/** Waits until the host has run `args` once more than before (its log line names the command line). */
-async function expectRanByHost(before: number, args: string): Promise<void> {
-  await eventually(() => (hostLog().filter((l) => l.includes(`ran: hq --server-dir ${cluster.serverDir} ${args}`)).length > before ? true : undefined), `the host ran "${args}"`, 5_000, 20);
-}
+/** How often the host ran `args` (its log line names the command line). */
 const ranCount = (args: string) => hostLog().filter((l) => l.includes(`ran: hq --server-dir ${cluster.serverDir} ${args}`)).length;
+
+/** Waits until the host has run `args` once more than `before` times. */
+async function expectRanByHost(before: number, args: string): Promise<void> {
+  await eventually(() => (ranCount(args) > before ? true : undefined), `the host ran "${args}"`, 5_000, 20);
+}
 
 before(async () => {
   cluster = await Cluster.start({ serverArgs: ['--debug'], workers: [{ cpus: 2 }] });
