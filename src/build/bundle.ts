@@ -131,9 +131,21 @@ if (warm.status !== 0) {
 }
 if (!fs.existsSync(path.join(out, 'hq-main.cache'))) throw new Error('no code cache was written for hq.cjs');
 
+/**
+ * V8 flag of the processes hq.blob starts, which must be the same when the
+ * snapshot is written (V8 refuses a snapshot written under other flags), so
+ * hq-exec is compiled with it. By default V8 gives every start from a
+ * snapshot a new string hash seed and rehashes the whole heap for it, a
+ * fifth of a short command's start; the seed stays the build's random one
+ * instead. Its point, keeping hash flooding by untrusted keys out, does not
+ * apply: what hq reads as keys comes from its user and its own
+ * authenticated server.
+ */
+const SNAPSHOT_FLAG = '--no-rehash-snapshot';
+
 /** Writes hq.blob; false when this Node cannot. */
 function buildSnapshot(): boolean {
-  const r = spawnSync(process.execPath, ['--snapshot-blob', path.join(out, 'hq.blob'), '--build-snapshot', path.join(out, 'hq-snapshot.cjs')], {
+  const r = spawnSync(process.execPath, [SNAPSHOT_FLAG, '--snapshot-blob', path.join(out, 'hq.blob'), '--build-snapshot', path.join(out, 'hq-snapshot.cjs')], {
     cwd: out,
     encoding: 'utf8',
   });
@@ -153,6 +165,7 @@ function buildExecutable(): boolean {
       `-DHQ_NODE_SIZE=${st.size}`,
       `-DHQ_NODE_MTIME=${Math.floor(st.mtimeMs / 1000)}`,
       `-DHQ_BUILD_ID=${JSON.stringify(BUILD_ID)}`,
+      `-DHQ_SNAPSHOT_FLAG=${JSON.stringify(SNAPSHOT_FLAG)}`,
       '-o',
       path.join(out, 'hq-exec'),
       src('cli/native/hq-exec.c'),

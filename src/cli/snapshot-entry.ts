@@ -6,7 +6,7 @@
 // may touch the terminal, sockets or native addons before the deserialize
 // function runs: that happens in the process that runs the command.
 //
-// hq-exec (native/hq-exec.c) starts `node --snapshot-blob <dir>/hq.blob -- <dir>
+// hq-exec (native/hq-exec.c) starts `node <flag> --snapshot-blob <dir>/hq.blob -- <dir>
 // <arguments>`, where <dir> is where the bundles are now, which need not be
 // where they were built.
 import path from 'node:path';

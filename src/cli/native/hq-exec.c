@@ -3,8 +3,10 @@
 // src/cli/snapshot-entry.ts), so that a command begins with the command
 // line's code already loaded:
 //
-//   node --snapshot-blob <dir>/hq.blob -- <dir> <arguments>
+//   node <flag> --snapshot-blob <dir>/hq.blob -- <dir> <arguments>
 //
+// where <flag> is the V8 flag the snapshot was written under (HQ_SNAPSHOT_FLAG,
+// see src/build/bundle.ts).
 // A snapshot fits only the Node binary that wrote it, which the build names
 // here (HQ_NODE, with its size and modification time). When that binary is
 // gone or has changed, or the snapshot is missing, the plain bundle runs
@@ -26,6 +28,9 @@
 
 #include "command-host-client.h"
 
+#ifndef HQ_SNAPSHOT_FLAG
+#error "build with -DHQ_SNAPSHOT_FLAG=\"<the V8 flag hq.blob was written under>\""
+#endif
 #ifndef HQ_NODE
 #error "build with -DHQ_NODE=\"/path/to/node\" -DHQ_NODE_SIZE=<bytes> -DHQ_NODE_MTIME=<seconds>"
 #endif
@@ -57,7 +62,7 @@ int main(int argc, char **argv) {
     return 127;
   }
 
-  char **args = calloc((size_t)argc + 5, sizeof *args);
+  char **args = calloc((size_t)argc + 6, sizeof *args);
   if (args == NULL) return 127;
   struct stat st;
   int node_exists = stat(HQ_NODE, &st) == 0;
@@ -66,6 +71,7 @@ int main(int argc, char **argv) {
   if (!plain && node_exists && same_node(&st) && access(blob, R_OK) == 0) {
     int k = 0;
     args[k++] = HQ_NODE;
+    args[k++] = HQ_SNAPSHOT_FLAG;
     args[k++] = "--snapshot-blob";
     args[k++] = blob;
     args[k++] = "--";
