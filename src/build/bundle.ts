@@ -56,7 +56,9 @@ const common: esbuild.BuildOptions = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  external: ['sodium-native', '@trufflesuite/uws-js-unofficial'],
+  // Loaded from node_modules at run time: native addons, and piscina, whose
+  // threads start from a file of its own package.
+  external: ['sodium-native', '@trufflesuite/uws-js-unofficial', 'piscina'],
   logLevel: 'warning',
 };
 

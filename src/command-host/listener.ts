@@ -1,17 +1,21 @@
 // The server's side of the command host: a Unix socket in the run directory
 // (`<server-dir>/hq-current/cli.sock`, 0600 in a 0700 directory, so only
-// the server's user can connect, as only they can read access.json), and
-// the thread that runs the command lines (thread.ts), started when the
-// first one arrives. Until that thread is ready, and for anything it
+// the server's user can connect, as only they can read access.json), and a
+// small pool of threads that run the command lines (thread.ts). The pool
+// starts its first thread when the first command arrives, a second one
+// while two commands run at once, and lets a thread go after a while
+// without commands. While no thread is ready, and for anything a thread
 // cannot take, the answer is "declined" and `hq` runs the command itself,
-// so a command never waits for the host to start.
+// so a command never waits for a thread to start.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, type Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { BUILD_ID } from '../common/build-id.js';
 import { log } from '../common/log.js';
-import type { HostJob, HostReply } from './thread.js';
+import type { HostReply, HostTask } from './thread.js';
 import { failureFrames, REQUEST_HEADER_BYTES, replyFrame, requestLength } from './wire.js';
 
 const SOCKET_NAME = 'cli.sock';
@@ -19,12 +23,21 @@ const SOCKET_NAME = 'cli.sock';
 const MAX_SOCKET_PATH = 107;
 /** A caller that has not sent its whole request by then is not hq. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Commands run at once; more wait for a thread. Most of a command's time is waiting for the server. */
+const MAX_THREADS = 2;
+/** A thread without a command for this long ends (about 13 MB of the server's memory each). */
+const IDLE_TIMEOUT_MS = 5 * 60_000;
+
+export interface PoolOptions {
+  /** How long a thread without a command lives on. */
+  idleTimeoutMs: number;
+}
 
 export class CommandHostListener {
-  private thread: Worker | null = null;
-  private ready = false;
-  private nextId = 1;
-  private readonly pending = new Map<number, net.Socket>();
+  private pool: Piscina<HostTask, void> | null = null;
+  /** Threads that have loaded the command line and take commands. */
+  private readonly readyThreads = new Set<Worker>();
+  private warmingUp = false;
   private readonly sockets = new Set<net.Socket>();
   private closed = false;
 
@@ -33,6 +46,7 @@ export class CommandHostListener {
     private readonly socketPath: string,
     private readonly dirFd: number | null,
     private readonly threadFile: URL,
+    private readonly poolOptions: PoolOptions,
   ) {
     server.on('connection', (socket) => this.accept(socket));
     server.on('error', (e) => log.warn(`command host: ${e.message}`));
@@ -54,8 +68,8 @@ export class CommandHostListener {
     }
   }
 
-  /** Listens on the run directory's socket; the thread starts with the first command. */
-  static async listen(runDir: string, threadFile: URL): Promise<CommandHostListener> {
+  /** Listens on the run directory's socket; the first thread starts with the first command. */
+  static async listen(runDir: string, threadFile: URL, poolOptions: PoolOptions = { idleTimeoutMs: IDLE_TIMEOUT_MS }): Promise<CommandHostListener> {
     const socketPath = path.join(runDir, SOCKET_NAME);
     // A long server directory does not fit in a socket address: then the
     // directory is named through a descriptor of it.
@@ -81,7 +95,12 @@ export class CommandHostListener {
       if (dirFd !== null) fs.closeSync(dirFd);
       throw e;
     }
-    return new CommandHostListener(server, socketPath, dirFd, threadFile);
+    return new CommandHostListener(server, socketPath, dirFd, threadFile, poolOptions);
+  }
+
+  /** Threads ready to run commands now. */
+  get readyThreadCount(): number {
+    return this.readyThreads.size;
   }
 
   async close(): Promise<void> {
@@ -89,10 +108,9 @@ export class CommandHostListener {
     // The server waits for open connections before it reports closed.
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
-    this.pending.clear();
     await closed;
-    await this.thread?.terminate();
-    this.thread = null;
+    await this.pool?.destroy();
+    this.pool = null;
     // Nothing here may keep the server from finishing its stop.
     try {
       fs.rmSync(this.socketPath, { force: true });
@@ -129,47 +147,70 @@ export class CommandHostListener {
   }
 
   private dispatch(socket: net.Socket, payload: Buffer): void {
-    if (!this.ready || !this.thread) {
+    if (this.closed) return void socket.destroy();
+    if (!this.pool || this.readyThreads.size === 0) {
       socket.end(replyFrame('d'));
       log.debug('command host declined a command: not started yet');
-      this.startThread();
+      this.warmUp();
       return;
     }
-    const id = this.nextId++;
-    this.pending.set(id, socket);
-    socket.on('close', () => this.pending.delete(id));
-    this.thread.postMessage({ id, payload } satisfies HostJob);
-  }
-
-  private startThread(): void {
-    if (this.thread || this.closed) return;
-    const thread = new Worker(this.threadFile, { name: 'hq-command-host' });
-    this.thread = thread;
-    thread.on('message', (m: HostReply | { ready: true }) => {
-      if ('ready' in m) {
-        this.ready = true;
-        return;
+    const { port1, port2 } = new MessageChannel();
+    let answered = false;
+    port1.on('message', (m: HostReply) => {
+      if (m.last) {
+        answered = true;
+        port1.close();
+        if (m.outcome) log.debug(`command host ${m.outcome}`);
       }
-      if (m.last && m.outcome) log.debug(`command host ${m.outcome}`);
-      const socket = this.pending.get(m.id);
-      if (!socket) return; // the caller is gone
+      if (socket.destroyed) return; // the caller is gone
       if (m.frame) socket.write(m.frame);
       if (m.last) {
-        this.pending.delete(m.id);
         if (m.frame) socket.end();
         else socket.destroy();
       }
     });
-    thread.on('error', (e) => log.error(`command host failed: ${e.stack ?? e.message}`));
-    thread.on('exit', () => {
-      if (this.thread !== thread) return;
-      this.thread = null;
-      this.ready = false;
+    this.pool.run({ payload, port: port2 }, { transferList: [port2] }).catch((e: Error) => {
+      if (this.closed) return;
+      log.warn(`command host: ${e.message}`);
+      port1.close();
       // Whatever it was running may or may not have reached the server.
-      for (const socket of this.pending.values()) {
+      if (!answered && !socket.destroyed) {
         socket.end(failureFrames("Error: the server's command host stopped while running this command\n"));
       }
-      this.pending.clear();
     });
+  }
+
+  /** Has the pool start a thread, unless one is on its way. */
+  private warmUp(): void {
+    if (this.closed || this.warmingUp) return;
+    this.warmingUp = true;
+    const pool = (this.pool ??= this.createPool());
+    pool
+      .run({ warmUp: true })
+      .catch((e: Error) => log.error(`command host failed to start: ${e.message}`))
+      .finally(() => (this.warmingUp = false));
+  }
+
+  private createPool(): Piscina<HostTask, void> {
+    const pool = new Piscina<HostTask, void>({
+      filename: fileURLToPath(this.threadFile),
+      name: 'default',
+      minThreads: 0,
+      maxThreads: MAX_THREADS,
+      idleTimeout: this.poolOptions.idleTimeoutMs,
+      // A thread between commands runs its event loop (sockets still closing) rather than block in Atomics.wait.
+      atomics: 'disabled',
+    });
+    // Piscina announces a thread once it has loaded the command line. A
+    // thread is ready until it exits, whether the pool ended it when idle or
+    // it died (by then its id is gone, so its exit is what tells).
+    pool.on('workerCreate', (announced: { id: number }) => {
+      const thread = pool.threads.find((w) => w.threadId === announced.id);
+      if (!thread) return;
+      this.readyThreads.add(thread);
+      thread.once('exit', () => this.readyThreads.delete(thread));
+    });
+    pool.on('error', (e: Error) => log.error(`command host failed: ${e.stack ?? e.message}`));
+    return pool;
   }
 }

@@ -1,0 +1,97 @@
+// The command host's pool of threads (src/command-host/listener.ts), with a
+// stand-in thread (fixtures/echo-thread.ts) behind a real socket: threads
+// start when commands come, run two commands at once, end when idle, and a
+// thread that dies mid-command leaves its caller an error, not silence.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { CommandHostListener } from '../../src/command-host/listener.js';
+import { eventually } from '../support/cluster.js';
+
+const ECHO_THREAD = new URL('./fixtures/echo-thread.js', import.meta.url);
+
+async function startListener(t: { after: (fn: () => unknown) => void }, idleTimeoutMs: number) {
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-pool-'));
+  const listener = await CommandHostListener.listen(runDir, ECHO_THREAD, { idleTimeoutMs });
+  t.after(async () => {
+    await listener.close();
+    fs.rmSync(runDir, { recursive: true, force: true });
+  });
+  return { listener, socket: path.join(runDir, 'cli.sock') };
+}
+
+/** The reply frames to a request carrying `text`, as [kind, data] pairs (exit codes as numbers). */
+function ask(socketPath: string, text: string): Promise<Array<[string, string | number]>> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    const got: Buffer[] = [];
+    socket.on('data', (d) => got.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const bytes = Buffer.concat(got);
+      const frames: Array<[string, string | number]> = [];
+      for (let at = 0; at < bytes.length; ) {
+        const kind = String.fromCharCode(bytes[at]!);
+        const length = bytes.readUInt32LE(at + 1);
+        const data = bytes.subarray(at + 5, at + 5 + length);
+        frames.push([kind, kind === 'x' ? data.readUInt32LE(0) : data.toString()]);
+        at += 5 + length;
+      }
+      resolve(frames);
+    });
+    const payload = Buffer.from(text);
+    const header = Buffer.alloc(8);
+    header.write('HQH1');
+    header.writeUInt32LE(payload.length, 4);
+    socket.end(Buffer.concat([header, payload]));
+  });
+}
+
+const DECLINED: Array<[string, string | number]> = [['d', '']];
+
+test('a thread starts with the first command, runs the ones after it, and ends when idle', async (t) => {
+  const { listener, socket } = await startListener(t, 300);
+  assert.equal(listener.readyThreadCount, 0);
+  // No thread yet: declined (hq runs it itself), and the first thread starts.
+  assert.deepEqual(await ask(socket, 'first'), DECLINED);
+  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a ready thread');
+  const [out, exit] = await ask(socket, 'second');
+  assert.match(String(out![1]), /^second from thread \d+\n$/);
+  assert.deepEqual(exit, ['x', 0]);
+  // Idle for longer than the timeout: the thread ends, and the next command starts another.
+  await eventually(() => (listener.readyThreadCount === 0 ? true : undefined), 'the idle thread gone', 10_000, 50);
+  assert.deepEqual(await ask(socket, 'third'), DECLINED);
+  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a ready thread again');
+  assert.equal((await ask(socket, 'fourth'))[1]![1], 0);
+});
+
+test('a slow command does not hold up the next one', async (t) => {
+  const { listener, socket } = await startListener(t, 60_000);
+  await ask(socket, 'warm up');
+  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a ready thread');
+  const order: string[] = [];
+  const slow = ask(socket, 'sleep:4000').then((f) => order.push(String(f[0]![1])));
+  await new Promise((r) => setTimeout(r, 100));
+  const quick = ask(socket, 'quick').then((f) => order.push(String(f[0]![1])));
+  await Promise.all([slow, quick]);
+  assert.match(order[0]!, /^quick from thread/);
+  assert.match(order[1]!, /^sleep:4000 from thread/);
+  assert.notEqual(order[0]!.split(' ').pop(), order[1]!.split(' ').pop(), 'two threads');
+});
+
+test('a command whose thread dies gets an error line and exit code 1; later commands get a new thread', async (t) => {
+  const { listener, socket } = await startListener(t, 60_000);
+  await ask(socket, 'warm up');
+  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a ready thread');
+  assert.deepEqual(await ask(socket, 'exit'), [
+    ['e', "Error: the server's command host stopped while running this command\n"],
+    ['x', 1],
+  ]);
+  await eventually(() => (listener.readyThreadCount === 0 ? true : undefined), 'the dead thread gone');
+  assert.deepEqual(await ask(socket, 'after'), DECLINED);
+  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a new ready thread');
+  assert.match(String((await ask(socket, 'again'))[0]![1]), /^again from thread/);
+});
