@@ -53,7 +53,7 @@ function ask(socketPath: string, text: string): Promise<Array<[string, string | 
 const DECLINED: Array<[string, string | number]> = [['d', '']];
 
 test('a thread starts with the first command, runs the ones after it, and ends when idle', async (t) => {
-  const { listener, socket } = await startListener(t, 300);
+  const { listener, socket } = await startListener(t, 1500);
   assert.equal(listener.readyThreadCount, 0);
   // No thread yet: declined (hq runs it itself), and the first thread starts.
   assert.deepEqual(await ask(socket, 'first'), DECLINED);
