@@ -197,6 +197,8 @@ export class CommandHostListener {
       name: 'default',
       minThreads: 0,
       maxThreads: MAX_THREADS,
+      // One command per thread at a time: a command sets its thread's process.env and cwd.
+      concurrentTasksPerWorker: 1,
       idleTimeout: this.poolOptions.idleTimeoutMs,
       // A thread between commands runs its event loop (sockets still closing) rather than block in Atomics.wait.
       atomics: 'disabled',
