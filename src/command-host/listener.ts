@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { BUILD_ID } from '../common/build-id.js';
+import { formatDuration } from '../common/duration.js';
 import { log } from '../common/log.js';
 import type { HostReply, HostTask } from './thread.js';
 import { failureFrames, REQUEST_HEADER_BYTES, replyFrame, requestLength } from './wire.js';
@@ -27,10 +28,18 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_THREADS = 2;
 /** A thread without a command for this long ends (about 13 MB of the server's memory each). */
 const IDLE_TIMEOUT_MS = 5 * 60_000;
+/**
+ * A command still running (or waiting for a thread) after this long has
+ * hung: its thread is ended so that it stops holding one of the few. The
+ * commands the host takes are single requests to the server.
+ */
+const COMMAND_TIMEOUT_MS = 10 * 60_000;
 
 export interface PoolOptions {
   /** How long a thread without a command lives on. */
   idleTimeoutMs: number;
+  /** How long a command may take, from its arrival. */
+  commandTimeoutMs: number;
 }
 
 export class CommandHostListener {
@@ -69,7 +78,7 @@ export class CommandHostListener {
   }
 
   /** Listens on the run directory's socket; the first thread starts with the first command. */
-  static async listen(runDir: string, threadFile: URL, poolOptions: PoolOptions = { idleTimeoutMs: IDLE_TIMEOUT_MS }): Promise<CommandHostListener> {
+  static async listen(runDir: string, threadFile: URL, poolOptions: PoolOptions = { idleTimeoutMs: IDLE_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS }): Promise<CommandHostListener> {
     const socketPath = path.join(runDir, SOCKET_NAME);
     // A long server directory does not fit in a socket address: then the
     // directory is named through a descriptor of it.
@@ -169,13 +178,17 @@ export class CommandHostListener {
         else socket.destroy();
       }
     });
-    this.pool.run({ payload, port: port2 }, { transferList: [port2] }).catch((e: Error) => {
+    const { commandTimeoutMs } = this.poolOptions;
+    const signal = AbortSignal.timeout(commandTimeoutMs);
+    this.pool.run({ payload, port: port2 }, { transferList: [port2], signal }).catch((e: Error) => {
       if (this.closed) return;
-      log.warn(`command host: ${e.message}`);
+      const timedOut = e.name === 'AbortError';
+      log.warn(`command host: ${timedOut ? `a command ran out of time (${formatDuration(commandTimeoutMs / 1000)})` : e.message}`);
       port1.close();
       // Whatever it was running may or may not have reached the server.
       if (!answered && !socket.destroyed) {
-        socket.end(failureFrames("Error: the server's command host stopped while running this command\n"));
+        const what = timedOut ? `gave up on this command after ${formatDuration(commandTimeoutMs / 1000)}` : 'stopped while running this command';
+        socket.end(failureFrames(`Error: the server's command host ${what}\n`));
       }
     });
   }

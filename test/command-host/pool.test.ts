@@ -1,7 +1,8 @@
 // The command host's pool of threads (src/command-host/listener.ts), with a
 // stand-in thread (fixtures/echo-thread.ts) behind a real socket: threads
 // start when commands come, run two commands at once, end when idle, and a
-// thread that dies mid-command leaves its caller an error, not silence.
+// thread that dies or hangs mid-command leaves its caller an error, not
+// silence.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,9 +14,9 @@ import { eventually } from '../support/cluster.js';
 
 const ECHO_THREAD = new URL('./fixtures/echo-thread.js', import.meta.url);
 
-async function startListener(t: { after: (fn: () => unknown) => void }, idleTimeoutMs: number) {
+async function startListener(t: { after: (fn: () => unknown) => void }, idleTimeoutMs: number, commandTimeoutMs = 60_000) {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-pool-'));
-  const listener = await CommandHostListener.listen(runDir, ECHO_THREAD, { idleTimeoutMs });
+  const listener = await CommandHostListener.listen(runDir, ECHO_THREAD, { idleTimeoutMs, commandTimeoutMs });
   t.after(async () => {
     await listener.close();
     fs.rmSync(runDir, { recursive: true, force: true });
@@ -94,4 +95,16 @@ test('a command whose thread dies gets an error line and exit code 1; later comm
   assert.deepEqual(await ask(socket, 'after'), DECLINED);
   await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a new ready thread');
   assert.match(String((await ask(socket, 'again'))[0]![1]), /^again from thread/);
+});
+
+test('a command that hangs is ended after its time, with an error line and exit code 1', async (t) => {
+  const { listener, socket } = await startListener(t, 60_000, 1_000);
+  await ask(socket, 'warm up');
+  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a ready thread');
+  assert.deepEqual(await ask(socket, 'sleep:60000'), [
+    ['e', "Error: the server's command host gave up on this command after 1s\n"],
+    ['x', 1],
+  ]);
+  // Its thread was ended; the next commands get a new one.
+  await eventually(async () => ((await ask(socket, 'next'))[0]![0] === 'o' ? true : undefined), 'a command run after it');
 });
