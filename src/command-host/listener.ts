@@ -8,11 +8,12 @@
 // cannot take, the answer is "declined" and `hq` runs the command itself,
 // so a command never waits for a thread to start.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type Worker } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { BUILD_ID } from '../common/build-id.js';
 import { formatDuration } from '../common/duration.js';
 import { log } from '../common/log.js';
@@ -156,7 +157,6 @@ export class CommandHostListener {
   }
 
   private dispatch(socket: net.Socket, payload: Buffer): void {
-    if (this.closed) return void socket.destroy();
     if (!this.pool || this.readyThreads.size === 0) {
       socket.end(replyFrame('d'));
       log.debug('command host declined a command: not started yet');
@@ -205,7 +205,9 @@ export class CommandHostListener {
   }
 
   private createPool(): Piscina<HostTask, void> {
-    const pool = new Piscina<HostTask, void>({
+    // Loaded with the first command, not with every server (it takes some 15 ms).
+    const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+    const pool = new Pool<HostTask, void>({
       filename: fileURLToPath(this.threadFile),
       name: 'default',
       minThreads: 0,
