@@ -1,13 +1,13 @@
 // A server and its workers as real processes on loopback, in a temporary
 // directory of their own, driven through the hq command line.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchEnv, runChecked, runCommand, trackChild, type CommandResult } from './processes.js';
 import { HqClient } from '../src/client/client.js';
 import { peakRssRunner } from './native-baselines.js';
+import { makeScratchDir, releaseScratchDir } from './scratch-dirs.js';
 
 const COMPILED_CLI = fileURLToPath(new URL('../src/cli/hq.js', import.meta.url));
 const BUNDLED_CLI = fileURLToPath(new URL('../bundle/hq.cjs', import.meta.url));
@@ -31,6 +31,8 @@ export interface ClusterOptions {
   workers: number;
   /** Extra arguments of every `hq worker start`, e.g. ['--zero-work']. */
   workerArgs: readonly string[];
+  /** Keep the directory (with the tasks' output files) until the benchmark ends; see scratch-dirs.ts. */
+  keepDirUntilEnd?: boolean;
 }
 
 export interface JobRun {
@@ -46,14 +48,6 @@ interface JobListEntry {
   task_stats: Record<string, number>;
 }
 
-/** Scratch directories of clusters not stopped yet, removed if the benchmark is interrupted. */
-const liveDirs = new Set<string>();
-
-export function removeClusterDirs(): void {
-  for (const dir of liveDirs) fs.rmSync(dir, { recursive: true, force: true });
-  liveDirs.clear();
-}
-
 export class HqCluster {
   /** Scratch directory holding the server directory, logs and the tasks' working directory. */
   readonly dir: string;
@@ -65,7 +59,11 @@ export class HqCluster {
   private stopped = false;
   private jobRuns = 0;
 
-  private constructor(dir: string, server: ChildProcess) {
+  private constructor(
+    dir: string,
+    server: ChildProcess,
+    private readonly keepDirUntilEnd: boolean,
+  ) {
     this.dir = dir;
     this.serverDir = path.join(dir, 'server');
     this.workDir = path.join(dir, 'work');
@@ -77,12 +75,11 @@ export class HqCluster {
   }
 
   static async start(options: ClusterOptions): Promise<HqCluster> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-bench-'));
-    liveDirs.add(dir);
+    const dir = makeScratchDir('hq-bench-');
     fs.mkdirSync(path.join(dir, 'work'));
     const serverDir = path.join(dir, 'server');
     const server = spawnLogged(dir, 'server', ['--server-dir', serverDir, 'server', 'start']);
-    const cluster = new HqCluster(dir, server);
+    const cluster = new HqCluster(dir, server, options.keepDirUntilEnd ?? false);
     try {
       await cluster.hqChecked(['server', 'wait', '--timeout', '30s'], 40);
       for (let i = 0; i < options.workers; i++) {
@@ -182,7 +179,7 @@ export class HqCluster {
     }
   }
 
-  /** Stops the server (which stops its workers), makes sure every process is gone and removes the directory. */
+  /** Stops the server (which stops its workers), makes sure every process is gone and removes the directory (or leaves that to the end). */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -201,8 +198,7 @@ export class HqCluster {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await Promise.all(children.map(waitForExit));
     }
-    fs.rmSync(this.dir, { recursive: true, force: true });
-    liveDirs.delete(this.dir);
+    releaseScratchDir(this.dir, this.keepDirUntilEnd ? 'at-end' : 'now');
   }
 
   /** Last lines of the server and worker logs, to explain a failure. */

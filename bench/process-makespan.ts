@@ -70,9 +70,12 @@ function readCpu(pids: HqPids): HqProcessCpu {
   };
 }
 
-/** `tasks` /bin/true on one worker with `cpus` CPUs; with 'files', each task gets its default stdout and stderr file. */
+/**
+ * `tasks` /bin/true on one worker with `cpus` CPUs; with 'files', each task
+ * gets its default stdout and stderr file, kept until the benchmark ends.
+ */
 export async function benchHqTrue(tasks: number, output: OutputMode, cpus = 2): Promise<HqMakespan> {
-  const cluster = await HqCluster.start({ workers: 1, workerArgs: ['--cpus', String(cpus)] });
+  const cluster = await HqCluster.start({ workers: 1, workerArgs: ['--cpus', String(cpus)], keepDirUntilEnd: output === 'files' });
   try {
     const pids = findPids(cluster);
     const before = pids && readCpu(pids);

@@ -21,7 +21,8 @@ import {
   type HqMakespan,
   type OutputMode,
 } from './process-makespan.js';
-import { HQ_PROGRAM, NATIVE_LAUNCHER, removeClusterDirs } from './hq-cluster.js';
+import { HQ_PROGRAM, NATIVE_LAUNCHER } from './hq-cluster.js';
+import { makeScratchDir, releaseScratchDir, removeScratchDirs } from './scratch-dirs.js';
 import { benchCliLatency, LIST_COMMAND, SUBMIT_COMMAND } from './cli-latency.js';
 import { benchServerCpu, serverCpuSubmitArgs, SERVER_CPU_REFERENCE_TASKS } from './server-cpu.js';
 import { runMicroBenchmarks } from './micro.js';
@@ -262,13 +263,10 @@ async function hqTrueSection(
       // With output files, also the C loop creating the same files: creating
       // 2 files a task costs the kernel more than starting the process.
       if (output === 'files') {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-bench-files-'));
-        try {
-          progress(`/bin/true x ${count(n)} via posix_spawn with 2 output files a task`);
-          nativeFiles = await baselines.spawnLoop(n, 2, ['/bin/true'], dir);
-        } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
+        const dir = makeScratchDir('hq-bench-files-');
+        progress(`/bin/true x ${count(n)} via posix_spawn with 2 output files a task`);
+        nativeFiles = await baselines.spawnLoop(n, 2, ['/bin/true'], dir);
+        releaseScratchDir(dir, 'at-end');
       }
     }
     rounds.push({ hq, native, nativeFiles });
@@ -502,18 +500,19 @@ async function main(): Promise<number> {
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   process.once(signal, () => {
     killTrackedChildren();
-    removeClusterDirs();
+    removeScratchDirs();
     process.exit(code);
   });
 }
 
 main().then(
   (code) => {
+    removeScratchDirs();
     process.exitCode = code;
   },
   (e: unknown) => {
     killTrackedChildren();
-    removeClusterDirs();
+    removeScratchDirs();
     if (e instanceof UserError) process.stderr.write(`Error: ${e.message}\n${USAGE}\n`);
     else process.stderr.write(`Benchmark failed: ${(e as Error).stack ?? String(e)}\n`);
     process.exitCode = 1;
