@@ -59,3 +59,29 @@ export function threadCpuMilliseconds(pid: number): number {
   }
   return ns / 1e6;
 }
+
+/** The machine's CPU time so far, in clock ticks (the first line of /proc/stat). */
+export interface MachineCpuTicks {
+  /** Every state: user, nice, system, idle, iowait, irq, softirq, steal. */
+  total: number;
+  /** Time a virtual machine's CPUs were ready to run but the hypervisor ran something else. */
+  steal: number;
+}
+
+/** null where /proc/stat cannot be read (not Linux). */
+export function machineCpuTicks(): MachineCpuTicks | null {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (values.length < 8 || values.some((v) => !Number.isFinite(v))) return null;
+    return { total: values.reduce((a, b) => a + b, 0), steal: values[7] };
+  } catch {
+    return null;
+  }
+}
+
+/** Share of the CPU time between two readings that the hypervisor took away (0..1). */
+export function stealShare(before: MachineCpuTicks, after: MachineCpuTicks): number {
+  const total = after.total - before.total;
+  return total > 0 ? (after.steal - before.steal) / total : 0;
+}

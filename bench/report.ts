@@ -83,6 +83,13 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   return lines.join('\n');
 }
 
+/** How much CPU the hypervisor took while one section ran. */
+export interface SectionSteal {
+  section: string;
+  /** 0..1 of the machine's CPU time. */
+  share: number;
+}
+
 export interface ReportInput {
   quick: boolean;
   date: Date;
@@ -93,6 +100,8 @@ export interface ReportInput {
   targets: readonly TargetCheck[];
   commands: readonly string[];
   notes: readonly string[];
+  /** Empty where the machine does not report steal time. */
+  steal: readonly SectionSteal[];
 }
 
 export function renderReport(input: ReportInput): string {
@@ -118,6 +127,11 @@ export function renderReport(input: ReportInput): string {
   ];
   if (input.notes.length > 0) {
     parts.push('', ...input.notes.map((n) => `- ${n}`));
+  }
+  if (input.steal.length > 0) {
+    // A virtual machine loses CPU to its neighbours: the sections where it lost much are the ones to distrust.
+    const shares = input.steal.map((s) => `${s.section} ${(s.share * 100).toFixed(1)}%`).join('; ');
+    parts.push('', `CPU time taken by the hypervisor (steal), by section: ${shares}.`);
   }
   parts.push('', '### Commands', '', '```sh', ...input.commands, '```');
   return parts.join('\n');

@@ -39,8 +39,10 @@ import {
   seconds,
   writeIntoDoc,
   type ResultRow,
+  type SectionSteal,
   type TargetCheck,
 } from './report.js';
+import { machineCpuTicks, stealShare } from './proc-stats.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MIB = 1024 * 1024;
@@ -63,6 +65,7 @@ class Report {
   readonly rows: ResultRow[] = [];
   readonly targets: TargetCheck[] = [];
   readonly notes: string[] = [];
+  readonly steal: SectionSteal[] = [];
   failures = 0;
 
   row(benchmark: string, figure: string, comparison = '', notes = ''): void {
@@ -75,6 +78,7 @@ class Report {
 
   /** Runs one benchmark; a failure becomes a FAILED row and the run goes on with the next one. */
   async section(name: string, body: () => Promise<void>): Promise<void> {
+    const before = machineCpuTicks();
     try {
       await body();
     } catch (e) {
@@ -91,6 +95,8 @@ class Report {
       this.row(name, 'FAILED', '', summary);
       this.failures++;
     }
+    const after = machineCpuTicks();
+    if (before && after) this.steal.push({ section: name, share: stealShare(before, after) });
   }
 }
 
@@ -488,6 +494,7 @@ async function main(): Promise<number> {
     targets: report.targets,
     commands: commandsOf(config),
     notes: report.notes,
+    steal: report.steal,
   });
   console.log(markdown);
   if (config.outputFile) {

@@ -61,6 +61,10 @@ test('renderReport lays out results, targets, notes and commands as Markdown', (
     ],
     commands: ['hq submit -- /bin/true'],
     notes: ['a note'],
+    steal: [
+      { section: 'Zero-work', share: 0.012 },
+      { section: '/bin/true', share: 0.351 },
+    ],
   });
   assert.match(text, /on 2025-01-02 03:04 UTC\./);
   assert.match(text, /Machine: 2 CPUs \(Test CPU\), Linux 6\.1, Node v20\.0\.0; load average 0\.50 at the start, 1\.25 at the end\./);
@@ -71,6 +75,7 @@ test('renderReport lays out results, targets, notes and commands as Markdown', (
   assert.match(text, /^\| peer \| not installed \| not measured \|$/m);
   assert.match(text, /^- a note$/m);
   assert.match(text, /```sh\nhq submit -- \/bin\/true\n```/);
+  assert.match(text, /^CPU time taken by the hypervisor \(steal\), by section: Zero-work 1\.2%; \/bin\/true 35\.1%\.$/m);
   assert.doesNotMatch(text, /quick mode/);
 });
 
