@@ -19,6 +19,8 @@ export interface ManyJobsFigures {
   runSeconds: number;
   /** The same for all tasks as one array. */
   oneJobRunSeconds: number;
+  /** Median over the runs of each run's many-jobs time over its one-job time (the two ran back to back). */
+  pairedRatio: number;
   /** Client's view of submitting the many jobs, per job. */
   submitMsPerJob: number;
   serverPeakRss: number;
@@ -102,6 +104,7 @@ export async function benchManyJobs(jobs: number, tasksPerJob: number, runs: num
     runs,
     runSeconds: median(many.map((r) => r.runSeconds)),
     oneJobRunSeconds: median(one.map((r) => r.runSeconds)),
+    pairedRatio: median(many.map((r, i) => r.runSeconds / one[i]!.runSeconds)),
     submitMsPerJob: (median(many.map((r) => r.submitSeconds)) * 1000) / jobs,
     serverPeakRss: median(many.map((r) => r.peakRss)),
   };
