@@ -15,6 +15,7 @@ import {
   TASK_REF_WORDS,
   decodeWorkerMessage,
   encodeAssign,
+  encodeBatch,
   encodeAssignMultiNode,
   encodeCancel,
   encodeRegistered,
@@ -307,11 +308,32 @@ function flushToScheduler(): void {
   }
 }
 
-/** Sends a worker the definition of a job before its first task of that job. */
-function introduceJob(conn: Connection, job: number): void {
-  if (conn.jobs.has(job)) return;
-  for (const part of jobDefinitions.get(job) ?? []) send(conn, part);
-  conn.jobs.add(job);
+/** Definitions a batch of a worker's tasks refers to, at most this many bytes, ride in its frame. */
+const DEFINITIONS_IN_FRAME = 4 * 1024 * 1024;
+
+/**
+ * Sends a worker an assignment (or another message naming tasks of `jobs`),
+ * preceded by the definitions of the jobs it has not seen yet: in one frame,
+ * unless they are large.
+ */
+function sendWithDefinitions(conn: Connection, jobs: ArrayLike<number>, stride: number, message: Uint8Array): void {
+  let parts: Uint8Array[] | null = null;
+  let bytes = 0;
+  for (let i = 0; i < jobs.length; i += stride) {
+    const job = jobs[i]!;
+    if (conn.jobs.has(job)) continue;
+    conn.jobs.add(job);
+    for (const part of jobDefinitions.get(job) ?? []) {
+      (parts ??= []).push(part);
+      bytes += part.length;
+    }
+  }
+  if (parts === null) send(conn, message);
+  else if (bytes <= DEFINITIONS_IN_FRAME) send(conn, encodeBatch([...parts, message]));
+  else {
+    for (const part of parts) send(conn, part);
+    send(conn, message);
+  }
 }
 
 // Assignments, cancellations and steals from the scheduler.
@@ -323,12 +345,12 @@ function drainScheduler(): void {
     const body = new Uint32Array(data.buffer, data.byteOffset + (offset + 1) * 4, words - 1);
     if (kind === SchedulerToIo.Assign) {
       const count = body.length / ASSIGNMENT_WORDS;
-      for (let i = 0; i < count; i++) introduceJob(conn, body[i * ASSIGNMENT_WORDS + 2]!);
-      send(conn, encodeAssign(body, count));
+      // Word 2 of an assignment is its job.
+      sendWithDefinitions(conn, body.subarray(2), ASSIGNMENT_WORDS, encodeAssign(body, count));
     } else if (kind === SchedulerToIo.AssignMultiNode) {
-      introduceJob(conn, body[2]!);
       const ids = body.subarray(ASSIGNMENT_WORDS);
-      send(conn, encodeAssignMultiNode(body.subarray(0, ASSIGNMENT_WORDS), [...ids].map((id) => hostnames.get(id) ?? '')));
+      const message = encodeAssignMultiNode(body.subarray(0, ASSIGNMENT_WORDS), [...ids].map((id) => hostnames.get(id) ?? ''));
+      sendWithDefinitions(conn, body.subarray(2, 3), 1, message);
     } else if (kind === SchedulerToIo.Cancel) {
       send(conn, encodeCancel(body, body.length / TASK_REF_WORDS));
     } else if (kind === SchedulerToIo.Steal) {

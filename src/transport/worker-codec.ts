@@ -22,6 +22,8 @@ import {
   WorkerRegisterT,
   WorkerStopping,
   JobDefinitionT,
+  EncodedMessage,
+  MessageBatch,
 } from './generated/protocol.js';
 import { readStructWords, writeStructWords } from './struct-vector.js';
 
@@ -59,6 +61,26 @@ export function encodeRegistered(workerId: number, serverUid: string, idleTimeou
 
 export function encodeJobDefinition(def: JobDefinitionT): Uint8Array {
   return serverMessage(ServerPayload.JobDefinition, def.pack(builder));
+}
+
+/**
+ * Server messages (each a whole encoded ServerToWorker, not a batch itself)
+ * as one message, for one frame.
+ */
+export function encodeBatch(messages: readonly Uint8Array[]): Uint8Array {
+  const offsets = messages.map((m) => EncodedMessage.createEncodedMessage(builder, builder.createByteVector(m)));
+  return serverMessage(ServerPayload.MessageBatch, MessageBatch.createMessageBatch(builder, MessageBatch.createMessagesVector(builder, offsets)));
+}
+
+/** The messages of a batch, in order, as views into its bytes. */
+export function batchMessages(batch: MessageBatch): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const item = new EncodedMessage();
+  for (let i = 0; i < batch.messagesLength(); i++) {
+    const bytes = batch.messages(i, item)?.bytesArray();
+    if (bytes) out.push(bytes);
+  }
+  return out;
 }
 
 /** `words` holds `count` assignments of ASSIGNMENT_WORDS each. */

@@ -16,6 +16,7 @@ import {
   encodeStealResponse,
   encodeStopping,
   encodeUpdates,
+  batchMessages,
   stealWords,
   type FailureRecord,
 } from '../transport/worker-codec.js';
@@ -24,6 +25,7 @@ import {
   AssignTasks,
   CancelTasks,
   JobDefinition,
+  MessageBatch,
   ServerPayload,
   StealTasks,
   StopWorker,
@@ -301,43 +303,52 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   const registration = new Promise<number>((r) => (registered = r));
   let serverIdleTimeout = 0;
 
+  const onServerMessage = (plain: Uint8Array, inBatch: boolean): void => {
+    const msg = decodeServerMessage(plain);
+    switch (msg.payloadType()) {
+      case ServerPayload.AssignTasks:
+        onAssign(assignmentWords(msg.payload(new AssignTasks()) as AssignTasks));
+        break;
+      case ServerPayload.AssignMultiNode:
+        onAssignMultiNode(msg.payload(new AssignMultiNode()) as AssignMultiNode);
+        break;
+      case ServerPayload.JobDefinition:
+        catalog.add((msg.payload(new JobDefinition()) as JobDefinition).unpack());
+        // In a batch the assignment that needs the job comes next and starts what it can.
+        if (!inBatch) tryStart();
+        break;
+      case ServerPayload.MessageBatch:
+        if (inBatch) break; // batches do not nest
+        for (const part of batchMessages(msg.payload(new MessageBatch()) as MessageBatch)) onServerMessage(part, true);
+        break;
+      case ServerPayload.CancelTasks:
+        onCancel(cancelWords(msg.payload(new CancelTasks()) as CancelTasks));
+        break;
+      case ServerPayload.StealTasks:
+        onSteal(stealWords(msg.payload(new StealTasks()) as StealTasks));
+        break;
+      case ServerPayload.WorkerRegistered: {
+        const r = msg.payload(new WorkerRegistered()) as WorkerRegistered;
+        serverUid = r.serverUid() ?? '';
+        serverIdleTimeout = r.idleTimeoutSecs();
+        // Set now, not when the registration promise resolves: assignments may
+        // arrive in the same read and start tasks (HQ_WORKER_ID) before that.
+        workerId = r.workerId();
+        registered(workerId);
+        break;
+      }
+      case ServerPayload.StopWorker: {
+        const reason = (msg.payload(new StopWorker()) as StopWorker).reason() ?? '';
+        log.info(`server asked the worker to stop (${reason})`);
+        end('STOPPED', false);
+        break;
+      }
+    }
+  };
+
   const socket = await SecureSocket.connect(access.worker.host, access.worker.port, key, 'worker', {
     message(plain) {
-      const msg = decodeServerMessage(plain);
-      switch (msg.payloadType()) {
-        case ServerPayload.AssignTasks:
-          onAssign(assignmentWords(msg.payload(new AssignTasks()) as AssignTasks));
-          break;
-        case ServerPayload.AssignMultiNode:
-          onAssignMultiNode(msg.payload(new AssignMultiNode()) as AssignMultiNode);
-          break;
-        case ServerPayload.JobDefinition:
-          catalog.add((msg.payload(new JobDefinition()) as JobDefinition).unpack());
-          tryStart();
-          break;
-        case ServerPayload.CancelTasks:
-          onCancel(cancelWords(msg.payload(new CancelTasks()) as CancelTasks));
-          break;
-        case ServerPayload.StealTasks:
-          onSteal(stealWords(msg.payload(new StealTasks()) as StealTasks));
-          break;
-        case ServerPayload.WorkerRegistered: {
-          const r = msg.payload(new WorkerRegistered()) as WorkerRegistered;
-          serverUid = r.serverUid() ?? '';
-          serverIdleTimeout = r.idleTimeoutSecs();
-          // Set now, not when the registration promise resolves: assignments may
-          // arrive in the same read and start tasks (HQ_WORKER_ID) before that.
-          workerId = r.workerId();
-          registered(workerId);
-          break;
-        }
-        case ServerPayload.StopWorker: {
-          const reason = (msg.payload(new StopWorker()) as StopWorker).reason() ?? '';
-          log.info(`server asked the worker to stop (${reason})`);
-          end('STOPPED', false);
-          break;
-        }
-      }
+      onServerMessage(plain, false);
     },
     close(reason) {
       if (ending) return;

@@ -198,3 +198,24 @@ test('a task over its --time-limit is killed and fails', async () => {
   assert.equal(task!.state, 'FAILED');
   assert.match(task!.error, /time limit/i);
 });
+
+test('a job whose definition is too large to ride with its assignment (over 4 MiB) still reaches the worker', async () => {
+  const dir = c.mkdir('large-definition');
+  // 45 tasks with a 110 000-character value each: about 5 MB of job definition.
+  const tasks = 45;
+  const value = (i: number) => String.fromCharCode(97 + (i % 26)).repeat(110_000);
+  const toml = Array.from(
+    { length: tasks },
+    (_, i) => `[[task]]\nid = ${i}\ncommand = ["bash", "-c", "printf '%s %s' \\"\${#BIG}\\" \\"\${BIG:0:1}\\""]\nenv = { BIG = "${value(i)}" }\n`,
+  ).join('\n');
+  fs.writeFileSync(path.join(dir, 'big.toml'), toml);
+  const job = Number((await c.hqOk(['--output-mode=quiet', 'job', 'submit-file', 'big.toml'], { cwd: dir, timeoutMs: 60_000 })).trim());
+  assert.equal(await waitJob(job), 0);
+  for (const i of [0, 1, 25, tasks - 1]) {
+    assert.equal(read(dir, `job-${job}`, `${i}.stdout`), `110000 ${value(i)[0]}`);
+  }
+  // A small job after it still runs (its definition rides with its assignment).
+  const small = await submit(dir, ['--', 'bash', '-c', 'printf ok']);
+  assert.equal(await waitJob(small), 0);
+  assert.equal(read(dir, `job-${small}`, '0.stdout'), 'ok');
+});

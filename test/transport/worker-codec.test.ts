@@ -6,14 +6,24 @@ import {
   ASSIGNMENT_WORDS,
   TASK_REF_WORDS,
   assignmentWords,
+  batchMessages,
   decodeServerMessage,
   decodeWorkerMessage,
   encodeAssign,
+  encodeBatch,
+  encodeJobDefinition,
   encodeUpdates,
   finishedWords,
   startedWords,
 } from '../../src/transport/worker-codec.js';
-import { AssignTasks, TaskUpdates } from '../../src/transport/generated/protocol.js';
+import {
+  AssignTasks,
+  JobDefinition,
+  JobDefinitionT,
+  MessageBatch,
+  ServerPayload,
+  TaskUpdates,
+} from '../../src/transport/generated/protocol.js';
 
 function randomWords(n: number, seed: number): Uint32Array {
   const out = new Uint32Array(n);
@@ -45,4 +55,24 @@ test('task updates keep started, finished and failed records apart', () => {
   assert.deepEqual(finishedWords(updates), finished.subarray(0, 7 * TASK_REF_WORDS));
   assert.equal(updates.failedLength(), 1);
   assert.equal(updates.failed(0)!.error(), 'exit code 3');
+});
+
+test('a batch carries whole messages in order: job definitions, then the assignment that needs them', () => {
+  const definitions = [7, 8].map((job) => encodeJobDefinition(new JobDefinitionT(job, `/submit/${job}`, '', [])));
+  const words = randomWords(3 * ASSIGNMENT_WORDS, 9);
+  const assign = encodeAssign(words, 3);
+  const batch = decodeServerMessage(encodeBatch([...definitions, assign]));
+  assert.equal(batch.payloadType(), ServerPayload.MessageBatch);
+  const parts = batchMessages(batch.payload(new MessageBatch()) as MessageBatch);
+  assert.deepEqual(parts, [...definitions, assign]);
+  const jobs = parts.slice(0, 2).map((p) => (decodeServerMessage(p).payload(new JobDefinition()) as JobDefinition).unpack());
+  assert.deepEqual(
+    jobs.map((j) => [j.jobId, j.submitDir]),
+    [
+      [7, '/submit/7'],
+      [8, '/submit/8'],
+    ],
+  );
+  // The assignment's struct vector is read from inside the batch's bytes.
+  assert.deepEqual(assignmentWords(decodeServerMessage(parts[2]!).payload(new AssignTasks()) as AssignTasks), words);
 });
