@@ -37,17 +37,34 @@ const PARTS: Record<string, string> = {
   'client/job-file': 'hq-job-file.cjs',
 };
 
+/** `text` as one word for /bin/sh. */
+function shellQuoted(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 /**
  * First lines of hq.cjs, read by /bin/sh when hq.cjs is run as a program
- * and a comment to Node: follow symbolic links (npm's bin links) to the
- * bundle, then exec hq-exec there, else Node on this very file.
+ * and a comment to Node. When the script (or the symbolic link it was run
+ * through, like npm's bin links) is this very build's hq.cjs, which the
+ * shell's `-ef` tells without starting a program, it execs the hq-exec
+ * built beside it. Otherwise (a moved copy) it follows the links with
+ * `readlink` to the bundle and execs hq-exec there, else Node on this file.
  */
-const SHELL_PREAMBLE = [
-  '#!/bin/sh',
-  '":" //; h=$0; case $h in */*) ;; *) h=./$h ;; esac; ' +
-    'while [ -L "$h" ]; do l=$(readlink "$h"); case $l in /*) h=$l ;; *) h=${h%/*}/$l ;; esac; done; ' +
-    '[ -x "${h%/*}/hq-exec" ] && exec "${h%/*}/hq-exec" "$@"; exec node "$h" "$@"',
-].join('\n');
+function shellPreamble(bundleDir: string): string {
+  const here = path.resolve(bundleDir);
+  // Newlines would end the line Node reads as a comment: such a place gets no shortcut.
+  const shortcut = /[\n\r\u2028\u2029]/.test(here)
+    ? ''
+    : `[ "$h" -ef ${shellQuoted(path.join(here, 'hq.cjs'))} ] && [ -x ${shellQuoted(path.join(here, 'hq-exec'))} ] && ` +
+      `exec ${shellQuoted(path.join(here, 'hq-exec'))} "$@"; `;
+  return [
+    '#!/bin/sh',
+    '":" //; h=$0; case $h in */*) ;; *) h=./$h ;; esac; ' +
+      shortcut +
+      'while [ -L "$h" ]; do l=$(readlink "$h"); case $l in /*) h=$l ;; *) h=${h%/*}/$l ;; esac; done; ' +
+      '[ -x "${h%/*}/hq-exec" ] && exec "${h%/*}/hq-exec" "$@"; exec node "$h" "$@"',
+  ].join('\n');
+}
 
 /** Marks this build's bundles and hq-exec: the command host serves only its own build. */
 const BUILD_ID = crypto.randomBytes(8).toString('hex');
@@ -120,7 +137,7 @@ await Promise.all([
     entryPoints: [src('cli/cached-entry.ts')],
     format: 'cjs',
     outfile: path.join(out, 'hq.cjs'),
-    banner: { js: SHELL_PREAMBLE },
+    banner: { js: shellPreamble(out) },
   }),
 ]);
 fs.chmodSync(path.join(out, 'hq.cjs'), 0o755);

@@ -62,3 +62,14 @@ test('without hq-exec or the snapshot, and with NODE_OPTIONS, hq.cjs runs the bu
   expectNoServer(path.join(full, 'hq.cjs'), { ...process.env, NODE_OPTIONS: '--max-old-space-size=256' });
   assert.equal(execFileSync(process.execPath, [path.join(full, 'hq.cjs'), '--version'], { encoding: 'utf8' }).trim(), VERSION);
 });
+
+test('the built hq.cjs, run through a symbolic link, hands over to its own hq-exec without resolving the link', { skip: !hasGcc && 'no gcc' }, (t) => {
+  const links = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-exec-link-'));
+  t.after(() => fs.rmSync(links, { recursive: true, force: true }));
+  fs.symlinkSync(path.join(BUNDLE_DIR, 'hq.cjs'), path.join(links, 'hq'));
+  // No PATH: neither `readlink` nor `node` can be found, so only the
+  // shortcut to this build's hq-exec (which knows its Node) can answer.
+  const env = { ...process.env, PATH: path.join(links, 'empty') };
+  assert.equal(run(path.join(links, 'hq'), ['--version'], env).stdout.trim(), VERSION);
+  expectNoServer(path.join(links, 'hq'), env);
+});
