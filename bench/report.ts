@@ -19,6 +19,16 @@ export interface TargetCheck {
   target: string;
   measured: string;
   met: boolean | null;
+  /** Share of CPU time the hypervisor took during the section that measured it (0..1), when known. */
+  steal?: number;
+}
+
+/** Steal above this share makes a section's figures doubtful enough to say so next to its targets. */
+export const NOTABLE_STEAL = 0.1;
+
+function metText(t: TargetCheck): string {
+  const met = t.met === null ? 'not measured' : t.met ? 'yes' : 'no';
+  return t.met !== null && t.steal !== undefined && t.steal > NOTABLE_STEAL ? `${met} (steal ${(t.steal * 100).toFixed(0)}%)` : met;
 }
 
 export interface Machine {
@@ -122,7 +132,7 @@ export function renderReport(input: ReportInput): string {
     '',
     table(
       ['Target', 'Measured', 'Met'],
-      input.targets.map((t) => [t.target, t.measured, t.met === null ? 'not measured' : t.met ? 'yes' : 'no']),
+      input.targets.map((t) => [t.target, t.measured, metText(t)]),
     ),
   ];
   if (input.notes.length > 0) {

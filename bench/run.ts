@@ -79,6 +79,7 @@ class Report {
   /** Runs one benchmark; a failure becomes a FAILED row and the run goes on with the next one. */
   async section(name: string, body: () => Promise<void>): Promise<void> {
     const before = machineCpuTicks();
+    const firstTarget = this.targets.length;
     try {
       await body();
     } catch (e) {
@@ -96,7 +97,11 @@ class Report {
       this.failures++;
     }
     const after = machineCpuTicks();
-    if (before && after) this.steal.push({ section: name, share: stealShare(before, after) });
+    if (before && after) {
+      const share = stealShare(before, after);
+      this.steal.push({ section: name, share });
+      for (let i = firstTarget; i < this.targets.length; i++) this.targets[i]!.steal = share;
+    }
   }
 }
 

@@ -57,6 +57,8 @@ test('renderReport lays out results, targets, notes and commands as Markdown', (
     targets: [
       { target: 'fast', measured: '1 s', met: true },
       { target: 'small', measured: '2 MiB', met: false },
+      { target: 'noisy', measured: '1.2x', met: false, steal: 0.27 },
+      { target: 'calm', measured: '1.0x', met: true, steal: 0.02 },
       { target: 'peer', measured: 'not installed', met: null },
     ],
     commands: ['hq submit -- /bin/true'],
@@ -72,6 +74,8 @@ test('renderReport lays out results, targets, notes and commands as Markdown', (
   assert.match(text, /^\| A \\\| B \| 1\.00 s \| 2\.00x peer \| n \|$/m);
   assert.match(text, /^\| fast \| 1 s \| yes \|$/m);
   assert.match(text, /^\| small \| 2 MiB \| no \|$/m);
+  assert.match(text, /^\| noisy \| 1\.2x \| no \(steal 27%\) \|$/m);
+  assert.match(text, /^\| calm \| 1\.0x \| yes \|$/m);
   assert.match(text, /^\| peer \| not installed \| not measured \|$/m);
   assert.match(text, /^- a note$/m);
   assert.match(text, /```sh\nhq submit -- \/bin\/true\n```/);
