@@ -22,7 +22,7 @@ import {
   type OutputMode,
 } from './process-makespan.js';
 import { HQ_PROGRAM, NATIVE_LAUNCHER } from './hq-cluster.js';
-import { makeScratchDir, releaseScratchDir, removeScratchDirs } from './scratch-dirs.js';
+import { makeScratchDir, removeScratchDirs } from './scratch-dirs.js';
 import { benchCliLatency, LIST_COMMAND, SUBMIT_COMMAND } from './cli-latency.js';
 import { benchServerCpu, serverCpuSubmitArgs, SERVER_CPU_REFERENCE_TASKS } from './server-cpu.js';
 import { runMicroBenchmarks } from './micro.js';
@@ -271,10 +271,10 @@ async function hqTrueSection(
       // With output files, also the C loop creating the same files: creating
       // 2 files a task costs the kernel more than starting the process.
       if (output === 'files') {
+        // Kept until the run ends, like hq's output (see scratch-dirs.ts).
         const dir = makeScratchDir('hq-bench-files-');
         progress(`/bin/true x ${count(n)} via posix_spawn with 2 output files a task`);
         nativeFiles = await baselines.spawnLoop(n, 2, ['/bin/true'], dir);
-        releaseScratchDir(dir, 'at-end');
       }
     }
     // xargs is the peer closest to hq here; paired like the C loop, so that

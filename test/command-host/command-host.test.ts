@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Cluster, eventually, HQ_BIN, hqCommand } from '../support/cluster.js';
+import { hostRequest, talk } from '../support/command-host-socket.js';
 
 const hasHqExec = !HQ_BIN.endsWith('.js') && fs.existsSync(path.join(path.dirname(HQ_BIN), 'hq-exec'));
 const DIRECT = { HQ_COMMAND_HOST: '0' };
@@ -111,36 +112,20 @@ test('commands that read stdin, wait, print help or are mistaken run in hq itsel
   await eventually(() => (hostLog().filter((l) => l.includes('declined: ')).length >= declinedBefore + 3 ? true : undefined), 'three declined commands');
 });
 
-/** Sends raw bytes to the host socket; resolves with everything it answers. */
-function talk(bytes: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(socketPath());
-    const got: Buffer[] = [];
-    socket.on('data', (d) => got.push(d));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(got)));
-    socket.end(bytes);
-  });
-}
-
 function request(buildId: string, args: string[]): Buffer {
-  const payload = Buffer.from([buildId, cluster.dir, '00', String(args.length), ...args, 'PATH=/usr/bin:/bin'].map((s) => `${s}\0`).join(''));
-  const header = Buffer.alloc(8);
-  header.write('HQH1');
-  header.writeUInt32LE(payload.length, 4);
-  return Buffer.concat([header, payload]);
+  return hostRequest(Buffer.from([buildId, cluster.dir, '00', String(args.length), ...args, 'PATH=/usr/bin:/bin'].map((s) => `${s}\0`).join('')));
 }
 
 test('the host answers nothing but hq of its own build, and the server carries on', { skip: !hasHqExec && 'no hq-exec' }, async () => {
   // Another build: declined (a 'd' frame), nothing done.
   const jobsBefore = (await cluster.hqJson<unknown[]>(['job', 'list', '--all'])).length;
-  const declined = await talk(request('0123456789abcdef', ['--server-dir', cluster.serverDir, 'submit', '--', '/bin/true']));
+  const declined = await talk(socketPath(), request('0123456789abcdef', ['--server-dir', cluster.serverDir, 'submit', '--', '/bin/true']));
   assert.deepEqual([...declined], [...Buffer.from('d\0\0\0\0', 'latin1')]);
   // Not hq at all: hung up on.
-  assert.equal((await talk(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).length, 0);
-  assert.equal((await talk(Buffer.from('HQH1\xff\xff\xff\xff', 'latin1'))).length, 0);
+  assert.equal((await talk(socketPath(), Buffer.from('GET / HTTP/1.1\r\n\r\n'))).length, 0);
+  assert.equal((await talk(socketPath(), Buffer.from('HQH1\xff\xff\xff\xff', 'latin1'))).length, 0);
   // Half a request, then gone.
-  await talk(request('x', ['job', 'list']).subarray(0, 12));
+  await talk(socketPath(), request('x', ['job', 'list']).subarray(0, 12));
   assert.equal((await cluster.hqJson<unknown[]>(['job', 'list', '--all'])).length, jobsBefore);
 });
 

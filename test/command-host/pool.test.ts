@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CommandHostListener } from '../../src/command-host/listener.js';
 import { eventually } from '../support/cluster.js';
+import { hostRequest, replyFrames, talk } from '../support/command-host-socket.js';
 
 const ECHO_THREAD = new URL('./fixtures/echo-thread.js', import.meta.url);
 
@@ -24,31 +24,14 @@ async function startListener(t: { after: (fn: () => unknown) => void }, idleTime
   return { listener, socket: path.join(runDir, 'cli.sock') };
 }
 
-/** The reply frames to a request carrying `text`, as [kind, data] pairs (exit codes as numbers). */
-function ask(socketPath: string, text: string): Promise<Array<[string, string | number]>> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(socketPath);
-    const got: Buffer[] = [];
-    socket.on('data', (d) => got.push(d));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const bytes = Buffer.concat(got);
-      const frames: Array<[string, string | number]> = [];
-      for (let at = 0; at < bytes.length; ) {
-        const kind = String.fromCharCode(bytes[at]!);
-        const length = bytes.readUInt32LE(at + 1);
-        const data = bytes.subarray(at + 5, at + 5 + length);
-        frames.push([kind, kind === 'x' ? data.readUInt32LE(0) : data.toString()]);
-        at += 5 + length;
-      }
-      resolve(frames);
-    });
-    const payload = Buffer.from(text);
-    const header = Buffer.alloc(8);
-    header.write('HQH1');
-    header.writeUInt32LE(payload.length, 4);
-    socket.end(Buffer.concat([header, payload]));
-  });
+/** The reply frames to a request carrying `text`. */
+async function ask(socketPath: string, text: string): Promise<Array<[string, string | number]>> {
+  return replyFrames(await talk(socketPath, hostRequest(Buffer.from(text))));
+}
+
+/** Until the pool has `count` threads ready. */
+function readyThreads(listener: CommandHostListener, count: number, timeoutMs?: number, everyMs?: number): Promise<true> {
+  return eventually(() => (listener.readyThreadCount === count ? true : undefined), `${count} ready thread(s)`, timeoutMs, everyMs);
 }
 
 const DECLINED: Array<[string, string | number]> = [['d', '']];
@@ -58,21 +41,21 @@ test('a thread starts with the first command, runs the ones after it, and ends w
   assert.equal(listener.readyThreadCount, 0);
   // No thread yet: declined (hq runs it itself), and the first thread starts.
   assert.deepEqual(await ask(socket, 'first'), DECLINED);
-  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a ready thread');
+  await readyThreads(listener, 1);
   const [out, exit] = await ask(socket, 'second');
   assert.match(String(out![1]), /^second from thread \d+\n$/);
   assert.deepEqual(exit, ['x', 0]);
   // Idle for longer than the timeout: the thread ends, and the next command starts another.
-  await eventually(() => (listener.readyThreadCount === 0 ? true : undefined), 'the idle thread gone', 10_000, 50);
+  await readyThreads(listener, 0, 10_000, 50);
   assert.deepEqual(await ask(socket, 'third'), DECLINED);
-  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a ready thread again');
+  await readyThreads(listener, 1);
   assert.equal((await ask(socket, 'fourth'))[1]![1], 0);
 });
 
 test('a slow command does not hold up the next one', async (t) => {
   const { listener, socket } = await startListener(t, 60_000);
   await ask(socket, 'warm up');
-  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a ready thread');
+  await readyThreads(listener, 1);
   const order: string[] = [];
   const slow = ask(socket, 'sleep:4000').then((f) => order.push(String(f[0]![1])));
   await new Promise((r) => setTimeout(r, 100));
@@ -86,21 +69,21 @@ test('a slow command does not hold up the next one', async (t) => {
 test('a command whose thread dies gets an error line and exit code 1; later commands get a new thread', async (t) => {
   const { listener, socket } = await startListener(t, 60_000);
   await ask(socket, 'warm up');
-  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a ready thread');
+  await readyThreads(listener, 1);
   assert.deepEqual(await ask(socket, 'exit'), [
     ['e', "Error: the server's command host stopped while running this command\n"],
     ['x', 1],
   ]);
-  await eventually(() => (listener.readyThreadCount === 0 ? true : undefined), 'the dead thread gone');
+  await readyThreads(listener, 0);
   assert.deepEqual(await ask(socket, 'after'), DECLINED);
-  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a new ready thread');
+  await readyThreads(listener, 1);
   assert.match(String((await ask(socket, 'again'))[0]![1]), /^again from thread/);
 });
 
 test('a command that hangs is ended after its time, with an error line and exit code 1', async (t) => {
   const { listener, socket } = await startListener(t, 60_000, 1_000);
   await ask(socket, 'warm up');
-  await eventually(() => (listener.readyThreadCount === 1 ? true : undefined), 'a ready thread');
+  await readyThreads(listener, 1);
   assert.deepEqual(await ask(socket, 'sleep:60000'), [
     ['e', "Error: the server's command host gave up on this command after 1s\n"],
     ['x', 1],
