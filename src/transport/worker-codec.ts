@@ -3,6 +3,7 @@
 // per task.
 import * as fb from 'flatbuffers';
 import { CheckedByteBuffer } from './checked-byte-buffer.js';
+import { ProtocolError } from '../common/errors.js';
 import {
   AssignMultiNode,
   AssignTasks,
@@ -21,6 +22,7 @@ import {
   WorkerRegistered,
   WorkerRegisterT,
   WorkerStopping,
+  JobDefinition,
   JobDefinitionT,
   EncodedMessage,
   MessageBatch,
@@ -117,6 +119,13 @@ export function encodeStop(reason: string): Uint8Array {
 
 export function decodeServerMessage(bytes: Uint8Array): ServerToWorker {
   return ServerToWorker.getRootAsServerToWorker(new fb.ByteBuffer(bytes));
+}
+
+/** The job definition an encoded server message (as `encodeJobDefinition` made it) carries, as objects. */
+export function decodeJobDefinition(bytes: Uint8Array): JobDefinitionT {
+  const msg = decodeServerMessage(bytes);
+  if (msg.payloadType() !== ServerPayload.JobDefinition) throw new ProtocolError('not a job definition');
+  return (msg.payload(new JobDefinition()) as JobDefinition).unpack();
 }
 
 export function assignmentWords(msg: AssignTasks): Uint32Array {

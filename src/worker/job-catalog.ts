@@ -5,6 +5,7 @@ import type { ResourceVariant } from '../core/resources.js';
 import { toCoreVariants } from '../common/request-variants.js';
 import type { JobDefinitionT } from '../transport/generated/protocol.js';
 import { programFromT, rangesFromT, str, variantsFromT } from '../transport/common-codec.js';
+import { decodeJobDefinition } from '../transport/worker-codec.js';
 import type { ProgramDescription, ResourceVariantSpec } from '../client/types.js';
 
 export interface WorkerTemplate {
@@ -34,6 +35,20 @@ export interface WorkerJob {
 
 export class JobCatalog {
   private readonly jobs = new Map<number, WorkerJob>();
+  /**
+   * Parts of definitions as they came (encoded server messages), read when a
+   * task of their job first needs them: a worker told about thousands of
+   * jobs builds objects only for those it runs tasks of.
+   */
+  private readonly unread = new Map<number, Uint8Array[]>();
+
+  /** Keeps one part of a job's definition, encoded as `encodeJobDefinition` made it; copied, so the frame it came in can go. */
+  addEncoded(jobId: number, message: Uint8Array): void {
+    const copy = message.slice();
+    const parts = this.unread.get(jobId);
+    if (parts === undefined) this.unread.set(jobId, [copy]);
+    else parts.push(copy);
+  }
 
   /** Adds one part of a job's definition (one submission's templates). */
   add(def: JobDefinitionT): void {
@@ -62,6 +77,11 @@ export class JobCatalog {
   }
 
   get(jobId: number): WorkerJob | undefined {
+    const parts = this.unread.get(jobId);
+    if (parts !== undefined) {
+      this.unread.delete(jobId);
+      for (const part of parts) this.add(decodeJobDefinition(part));
+    }
     return this.jobs.get(jobId);
   }
 
@@ -92,5 +112,6 @@ export class JobCatalog {
 
   forget(jobId: number): void {
     this.jobs.delete(jobId);
+    this.unread.delete(jobId);
   }
 }

@@ -313,7 +313,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
         onAssignMultiNode(msg.payload(new AssignMultiNode()) as AssignMultiNode);
         break;
       case ServerPayload.JobDefinition:
-        catalog.add((msg.payload(new JobDefinition()) as JobDefinition).unpack());
+        catalog.addEncoded((msg.payload(new JobDefinition()) as JobDefinition).jobId(), plain);
         // In a batch the assignment that needs the job comes next and starts what it can.
         if (!inBatch) tryStart();
         break;
