@@ -393,12 +393,16 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
 
   const heartbeatTimer = setInterval(() => socket.send(encodeHeartbeat()), opts.heartbeat * 1000);
   const idleTimeout = opts.idleTimeout || serverIdleTimeout;
-  const idleTimer = setInterval(() => {
-    if (idleTimeout > 0 && runner.active === 0 && queue.size === 0 && Date.now() - lastBusy > idleTimeout * 1000) {
-      log.info('idle timeout reached');
-      end('IDLE TIMEOUT', true);
-    }
-  }, Math.min(1000, Math.max(100, (idleTimeout * 1000) / 4)));
+  // Without an idle timeout there is nothing to check: no timer wakes the worker.
+  const idleTimer =
+    idleTimeout > 0
+      ? setInterval(() => {
+          if (runner.active === 0 && queue.size === 0 && Date.now() - lastBusy > idleTimeout * 1000) {
+            log.info('idle timeout reached');
+            end('IDLE TIMEOUT', true);
+          }
+        }, Math.min(1000, Math.max(100, (idleTimeout * 1000) / 4)))
+      : undefined;
   const timeLimitTimer =
     opts.timeLimit > 0
       ? setTimeout(() => {
