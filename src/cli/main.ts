@@ -8,6 +8,7 @@ import { planDispatch, type DispatchPlan } from './fast-dispatch.js';
 import { applyDirectives } from './commands/submit.js';
 import { splitSubmitArgv } from './submit-argv.js';
 import { declareCommands } from './command-line.js';
+import { VERSION } from '../common/version.js';
 
 let exitCode = 0;
 
@@ -55,8 +56,19 @@ export function planCommandLine(
   const { argv, stdin } = applyDirectives(splitSubmitArgv(args), readStdin);
   const recorder = CommandRecorder.root();
   declareCommands(recorder.asArgv(), run, stdin);
-  const plan = planDispatch(recorder.node, argv);
+  const plan = planDispatch(recorder.node, argv) ?? (argv.length === 1 && argv[0] === '--version' ? versionPlan(run) : null);
   return plan ? { plan } : { plan: null, argv, stdin };
+}
+
+/** `hq --version` alone, printed as yargs prints it, without loading yargs for one line (tools ask it before they start). */
+function versionPlan(run: CommandRunner): DispatchPlan {
+  return {
+    handler: (args) =>
+      run(args, async (ctx) => {
+        ctx.print(`${VERSION}\n`);
+      }),
+    args: {},
+  };
 }
 
 /** Runs one command line as given to `hq`, through yargs when the fast path cannot take it. */

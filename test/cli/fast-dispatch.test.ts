@@ -8,6 +8,8 @@ import { planDispatch } from '../../src/cli/fast-dispatch.js';
 import { buildYargs } from '../../src/cli/yargs-cli.js';
 import { splitSubmitArgv } from '../../src/cli/submit-argv.js';
 import type { CommandRunner } from '../../src/cli/context.js';
+import { commandRunner, planCommandLine } from '../../src/cli/main.js';
+import { VERSION } from '../../src/common/version.js';
 
 /** A runner that records the arguments a command got instead of running it. */
 function capturing(): { run: CommandRunner; calls: Array<Record<string, unknown>> } {
@@ -118,4 +120,21 @@ test('every declaration of every command is one the recorder understands', () =>
   const names = [...recorder.node.subcommands.keys()].sort();
   assert.deepEqual(names, ['generate-completion', 'job', 'jobs', 'log', 'output-log', 'server', 'submit', 'task', 'worker']);
   assert.ok(recorder.node.subcommands.get('job')!.subcommands.has('list'));
+});
+
+test('hq --version alone is answered without yargs, with what yargs prints', async () => {
+  let out = '';
+  let exitCode = -1;
+  const run = commandRunner((code) => (exitCode = code), { write: (text) => void (out += text), writeError: (text) => void (out += text) });
+  const noStdin = () => {
+    throw new Error('no standard input here');
+  };
+  const planned = planCommandLine(['--version'], run, noStdin);
+  assert.ok(planned.plan, 'the fast path refused --version');
+  await planned.plan.handler(planned.plan.args);
+  assert.equal(out, `${VERSION}\n`);
+  assert.equal(exitCode, -1, 'nothing failed');
+  // With anything else on the line, yargs decides as before.
+  assert.equal(planCommandLine(['--version', 'job', 'list'], run, noStdin).plan, null);
+  assert.equal(planCommandLine(['job', '--version'], run, noStdin).plan, null);
 });
