@@ -21,8 +21,11 @@ export class TaskGroup {
   readonly nodes: number;
   /** Least remaining worker lifetime each task needs; 0 = any. */
   readonly timeRequestMs: number;
-  private readonly returned = new RowDeque();
-  private readonly fresh = new RowSegments();
+  // Both queues exist only while they hold rows: most groups never get a
+  // returned row, and a group with nothing waiting (every group of an ended
+  // job) should not hold buffers; workflows leave thousands of those.
+  private returned: RowDeque | null = null;
+  private fresh: RowSegments | null = null;
   /** Rows of this group in state Waiting. */
   waiting = 0;
   /** Whether the group is in the scheduler's ready list. */
@@ -38,12 +41,12 @@ export class TaskGroup {
   }
 
   addFresh(start: number, end: number): void {
-    this.fresh.push(start, end);
+    (this.fresh ??= new RowSegments()).push(start, end);
     this.waiting += end - start;
   }
 
   addReturned(row: number): void {
-    this.returned.pushBack(row);
+    (this.returned ??= new RowDeque()).pushBack(row);
     this.waiting++;
   }
 
@@ -55,11 +58,13 @@ export class TaskGroup {
 
   /** Removes and returns the next waiting row, or -1. */
   take(table: TaskTable): number {
-    let row = this.returned.popFront();
-    while (row >= 0 && table.state(row) !== TaskState.Waiting) row = this.returned.popFront();
-    if (row < 0) {
-      row = this.fresh.shift();
-      while (row >= 0 && table.state(row) !== TaskState.Waiting) row = this.fresh.shift();
+    const returned = this.returned;
+    let row = returned === null ? -1 : returned.popFront();
+    while (row >= 0 && table.state(row) !== TaskState.Waiting) row = returned!.popFront();
+    const fresh = this.fresh;
+    if (row < 0 && fresh !== null) {
+      row = fresh.shift();
+      while (row >= 0 && table.state(row) !== TaskState.Waiting) row = fresh.shift();
     }
     if (row >= 0 && --this.waiting === 0) this.clear();
     return row;
@@ -67,8 +72,8 @@ export class TaskGroup {
 
   /** Forgets queued rows (all of them already left Waiting). */
   clear(): void {
-    this.returned.clear();
-    this.fresh.clear();
+    this.returned = null;
+    this.fresh = null;
   }
 
   /** Scheduling order: higher priority, then lower job id, then older group. */

@@ -182,7 +182,25 @@ export class ControlPlane {
     job.isOpen = false;
     if (job.ended >= job.taskCount && !job.endTime) job.endTime = Date.now();
     job.checkDone();
+    this.announceEnded([job]);
     return true;
+  }
+
+  /**
+   * Tells the I/O threads, once per job, that jobs ended: no task of theirs
+   * can be assigned again, so the I/O threads and the workers drop what
+   * they kept to run them (a workflow of one-task jobs would otherwise
+   * leave a definition per job on the server and on every worker).
+   */
+  private announceEnded(jobs: Iterable<Job>): void {
+    const ids: number[] = [];
+    for (const job of jobs) {
+      if (!job.isDone || job.endAnnounced) continue;
+      job.endAnnounced = true;
+      ids.push(job.id);
+    }
+    if (ids.length === 0) return;
+    for (const io of this.opts.io) io.jobsEnded(ids).catch((e: Error) => log.warn(`an I/O thread could not drop ended jobs: ${e.message}`));
   }
 
   /**
@@ -507,6 +525,7 @@ export class ControlPlane {
       }
     });
     for (const job of touched) job.checkDone();
+    this.announceEnded(touched);
   }
 
   async stop(): Promise<void> {

@@ -21,6 +21,7 @@ import {
   encodeRegistered,
   encodeSteal,
   encodeStop,
+  encodeForgetJobs,
   finishedWords,
   startedWords,
   stealResponseWords,
@@ -322,8 +323,11 @@ function sendWithDefinitions(conn: Connection, jobs: ArrayLike<number>, stride: 
   for (let i = 0; i < jobs.length; i += stride) {
     const job = jobs[i]!;
     if (conn.jobs.has(job)) continue;
+    const definition = jobDefinitions.get(job);
+    // An ended job's definition is gone: its task here was canceled, and the cancel follows.
+    if (definition === undefined) continue;
     conn.jobs.add(job);
-    for (const part of jobDefinitions.get(job) ?? []) {
+    for (const part of definition) {
       (parts ??= []).push(part);
       bytes += part.length;
     }
@@ -406,6 +410,19 @@ const api: IoThreadApi = {
   forgetJob(jobId) {
     jobDefinitions.delete(jobId);
     for (const conn of workers.values()) conn.jobs.delete(jobId);
+  },
+  jobsEnded(jobIds) {
+    const told = new Map<Connection, number[]>();
+    for (const jobId of jobIds) {
+      jobDefinitions.delete(jobId);
+      for (const conn of workers.values()) {
+        if (!conn.jobs.delete(jobId)) continue;
+        const ids = told.get(conn);
+        if (ids === undefined) told.set(conn, [jobId]);
+        else ids.push(jobId);
+      }
+    }
+    for (const [conn, ids] of told) send(conn, encodeForgetJobs(Uint32Array.from(ids)));
   },
   stopWorker(workerId, reason) {
     const conn = workers.get(workerId);

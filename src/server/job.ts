@@ -77,6 +77,8 @@ export class Job {
   isOpen = false;
   /** Whether the scheduler knows the job (an open job gets there with its first tasks). */
   scheduled = false;
+  /** The I/O threads were told that the job ended (see ControlPlane.announceEnded). */
+  endAnnounced = false;
   /** Resolved when every task has ended (and the job is not open). */
   private waiters: Array<() => void> = [];
   /**

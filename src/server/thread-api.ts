@@ -44,6 +44,11 @@ export interface IoThreadApi {
   /** Hostnames of all workers, for multi-node tasks that span I/O threads. */
   knowWorker(workerId: number, hostname: string): void;
   forgetJob(jobId: number): void;
+  /**
+   * These jobs ended (no task of theirs can be assigned again): their
+   * definitions go, and workers that know them are told to drop theirs.
+   */
+  jobsEnded(jobIds: number[]): void;
   stopWorker(workerId: number, reason: string): boolean;
   shutdown(): Promise<void>;
 }

@@ -25,6 +25,7 @@ import {
   JobDefinition,
   JobDefinitionT,
   EncodedMessage,
+  ForgetJobs,
   MessageBatch,
 } from './generated/protocol.js';
 import { readStructWords, writeStructWords } from './struct-vector.js';
@@ -115,6 +116,19 @@ export function encodeSteal(words: Uint32Array, count: number): Uint8Array {
 export function encodeStop(reason: string): Uint8Array {
   const text = builder.createString(reason);
   return serverMessage(ServerPayload.StopWorker, StopWorker.createStopWorker(builder, text));
+}
+
+/** The jobs that ended, whose definitions a worker may drop. */
+export function encodeForgetJobs(jobIds: Uint32Array): Uint8Array {
+  const jobs = ForgetJobs.createJobsVector(builder, jobIds);
+  return serverMessage(ServerPayload.ForgetJobs, ForgetJobs.createForgetJobs(builder, jobs));
+}
+
+export function forgottenJobs(msg: ForgetJobs): Uint32Array {
+  // Element by element: a view would need the vector 4-byte aligned in memory.
+  const ids = new Uint32Array(msg.jobsLength());
+  for (let i = 0; i < ids.length; i++) ids[i] = msg.jobs(i)!;
+  return ids;
 }
 
 export function decodeServerMessage(bytes: Uint8Array): ServerToWorker {

@@ -85,6 +85,11 @@ export class JobCatalog {
     return this.jobs.get(jobId);
   }
 
+  /** The job as far as it was read: undefined when no task of it needed it yet (nothing was built from it). */
+  peek(jobId: number): WorkerJob | undefined {
+    return this.jobs.get(jobId);
+  }
+
   /** The template a task of the job follows. */
   template(job: WorkerJob, taskId: number): WorkerTemplate | undefined {
     if (job.templates.length === 1) return job.templates[0];

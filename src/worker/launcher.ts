@@ -98,6 +98,8 @@ export interface Launcher {
   start(task: TaskStart): void;
   /** Takes a task back that has not started yet (reported as ended: dropped). */
   drop(task: number): void;
+  /** Frees a template no task will use again (its job ended); a task of it still waiting ends with an error. */
+  forgetTemplate(id: number): void;
   close(): void;
 }
 

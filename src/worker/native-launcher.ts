@@ -12,6 +12,7 @@ const enum Request {
   CloseIdle = 4,
   Start = 5,
   Drop = 6,
+  Forget = 7,
 }
 
 const enum Reply {
@@ -195,6 +196,12 @@ export class NativeLauncher implements Launcher {
   drop(task: number): void {
     this.out.begin(Request.Drop, 4);
     this.out.u32(task);
+    this.out.end();
+  }
+
+  forgetTemplate(id: number): void {
+    this.out.begin(Request.Forget, 4);
+    this.out.u32(id);
     this.out.end();
   }
 

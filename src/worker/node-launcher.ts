@@ -104,6 +104,10 @@ export class NodeLauncher implements Launcher {
     }
   }
 
+  forgetTemplate(id: number): void {
+    this.templates.delete(id);
+  }
+
   close(): void {}
 
   /** Delivers an event on a later turn, like the native launcher's replies, followed by settled(). */
@@ -137,9 +141,15 @@ export class NodeLauncher implements Launcher {
   }
 
   private run(laneId: number, lane: NodeLane, task: TaskStart): void {
+    const template = this.templates.get(task.template);
+    if (template === undefined) {
+      // Forgotten while the task waited: its job ended, so the task was canceled.
+      this.later(() => this.events.ended(task.task, { how: 'error', error: 'No such file or directory' }, 0));
+      this.laneFreed(laneId);
+      return;
+    }
     lane.busy = true;
     lane.ran = true;
-    const template = this.templates.get(task.template)!;
     const spec = template.spec;
     const env = entriesToObject(task.env, { ...template.env, ...lane.env });
     const args = [...lane.spec.argsPrefix, ...spec.args];

@@ -183,6 +183,7 @@ export class TaskRunner {
   private readonly stdinFiles = new Map<WorkerTemplate, string>();
   private nextClassId = 1;
   private nextTemplateId = 1;
+  private nextStdinFile = 0;
   private nextLaneId = 1;
   private nextTaskId = 1;
   private notStarted = 0;
@@ -394,6 +395,28 @@ export class TaskRunner {
     return launch;
   }
 
+  /**
+   * The server says the job ended: the launcher forgets its templates and
+   * its stdin files go. Template ids are never reused, so a task of the job
+   * still waiting in the launcher (canceled, its drop on the way) cannot
+   * start as another job's.
+   */
+  forgetJob(job: WorkerJob): void {
+    for (const template of job.templates) {
+      for (const cache of [this.launches, this.multiNodeLaunches]) {
+        const launch = cache.get(template);
+        if (launch === undefined) continue;
+        this.launcher.forgetTemplate(launch.id);
+        cache.delete(template);
+      }
+      const file = this.stdinFiles.get(template);
+      if (file !== undefined) {
+        this.stdinFiles.delete(template);
+        fs.rmSync(file, { force: true });
+      }
+    }
+  }
+
   /** The file holding a template's standard input (written once), or null. */
   private stdinFile(template: WorkerTemplate): string | null {
     const data = template.program.stdin;
@@ -401,7 +424,7 @@ export class TaskRunner {
     let file = this.stdinFiles.get(template);
     if (!file) {
       fs.mkdirSync(this.ctx.workDir, { recursive: true });
-      file = path.join(this.ctx.workDir, `stdin-${this.stdinFiles.size}`);
+      file = path.join(this.ctx.workDir, `stdin-${this.nextStdinFile++}`);
       fs.writeFileSync(file, data);
       this.stdinFiles.set(template, file);
     }

@@ -10,6 +10,7 @@ import {
   TASK_REF_WORDS,
   assignmentWords,
   cancelWords,
+  forgottenJobs,
   decodeServerMessage,
   encodeHeartbeat,
   encodeRegister,
@@ -24,6 +25,7 @@ import {
   AssignMultiNode,
   AssignTasks,
   CancelTasks,
+  ForgetJobs,
   JobDefinition,
   MessageBatch,
   ServerPayload,
@@ -323,6 +325,13 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
         break;
       case ServerPayload.CancelTasks:
         onCancel(cancelWords(msg.payload(new CancelTasks()) as CancelTasks));
+        break;
+      case ServerPayload.ForgetJobs:
+        for (const jobId of forgottenJobs(msg.payload(new ForgetJobs()) as ForgetJobs)) {
+          const job = catalog.peek(jobId);
+          if (job) runner.forgetJob(job);
+          catalog.forget(jobId);
+        }
         break;
       case ServerPayload.StealTasks:
         onSteal(stealWords(msg.payload(new StealTasks()) as StealTasks));

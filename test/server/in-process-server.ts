@@ -56,6 +56,8 @@ export class InProcessServer {
   readonly scheduler: Scheduler;
   readonly cp: ControlPlane;
   readonly service: ClientService;
+  /** Jobs the control plane told the I/O thread had ended, in order. */
+  readonly endedJobs: number[] = [];
   /** Decides per (job, task id) what the simulated workers do; default: finish. */
   outcome: (jobId: number, taskId: number) => Outcome = () => 'finish';
   private readonly toMain: RingBuffer;
@@ -117,6 +119,9 @@ export class InProcessServer {
       defineJob: async () => {},
       knowWorker: async () => {},
       forgetJob: async () => {},
+      jobsEnded: async (ids: number[]) => {
+        this.endedJobs.push(...ids);
+      },
       stopWorker: async () => false,
       shutdown: async () => {},
     };

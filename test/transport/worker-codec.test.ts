@@ -11,13 +11,16 @@ import {
   decodeWorkerMessage,
   encodeAssign,
   encodeBatch,
+  encodeForgetJobs,
   encodeJobDefinition,
+  forgottenJobs,
   encodeUpdates,
   finishedWords,
   startedWords,
 } from '../../src/transport/worker-codec.js';
 import {
   AssignTasks,
+  ForgetJobs,
   JobDefinition,
   JobDefinitionT,
   MessageBatch,
@@ -75,4 +78,16 @@ test('a batch carries whole messages in order: job definitions, then the assignm
   );
   // The assignment's struct vector is read from inside the batch's bytes.
   assert.deepEqual(assignmentWords(decodeServerMessage(parts[2]!).payload(new AssignTasks()) as AssignTasks), words);
+});
+
+test('the ended jobs a worker may forget arrive as sent, also out of an unaligned buffer', () => {
+  const ids = Uint32Array.of(1, 7, 4_000_000_000, 42);
+  const bytes = encodeForgetJobs(ids);
+  const shifted = new Uint8Array(bytes.length + 1).subarray(1);
+  shifted.set(bytes);
+  for (const plain of [bytes, shifted]) {
+    const msg = decodeServerMessage(plain);
+    assert.equal(msg.payloadType(), ServerPayload.ForgetJobs);
+    assert.deepEqual(forgottenJobs(msg.payload(new ForgetJobs()) as ForgetJobs), ids);
+  }
 });

@@ -268,6 +268,33 @@ for (const [kind, make] of kinds) {
       assert.deepEqual(rec.ends.get(1)!.end, { how: 'exited', code: 0 });
     });
 
+    test('a forgotten template: a task of it still queued ends with an error, the lane goes on with the next template', async (t) => {
+      const [l, rec] = open();
+      t.after(() => l.close());
+      const gate = path.join(tmp, `${kind}-forget-gate`);
+      const out = path.join(tmp, `${kind}-forget`);
+      l.defineTemplate(1, template(['sh', '-c', `while [ ! -e ${gate} ]; do sleep 0.02; done; echo one`], { stdout: OUTPUT_FILE }));
+      l.defineClass(1, 0, false);
+      l.openLane(1, { cls: 1, env: [], argsPrefix: [], once: false });
+      start(l, 1, 1, 1, { stdout: `${out}-1` }); // runs
+      start(l, 2, 1, 1, { stdout: `${out}-2` }); // waits for the lane
+      await rec.until('task 1 to start', () => rec.pids.has(1));
+      l.forgetTemplate(1);
+      l.defineTemplate(2, template(['sh', '-c', 'echo two'], { stdout: OUTPUT_FILE }));
+      start(l, 3, 2, 1, { stdout: `${out}-3` });
+      fs.writeFileSync(gate, '');
+      await rec.ended_([1, 2, 3]);
+      // The running task was not touched; the waiting one did not run as anything.
+      assert.deepEqual(rec.ends.get(1)!.end, { how: 'exited', code: 0 });
+      assert.equal(fs.readFileSync(`${out}-1`, 'utf8'), 'one\n');
+      assert.deepEqual(rec.ends.get(2)!.end, { how: 'error', error: 'No such file or directory' });
+      assert.equal(rec.pids.has(2), false);
+      assert.equal(fs.existsSync(`${out}-2`), false);
+      assert.deepEqual(rec.ends.get(3)!.end, { how: 'exited', code: 0 });
+      assert.equal(fs.readFileSync(`${out}-3`, 'utf8'), 'two\n');
+      assert.equal(rec.lostReason, null);
+    });
+
     test('idle lanes close on request; a one-task lane closes after its task', async (t) => {
       const [l, rec] = open();
       t.after(() => l.close());

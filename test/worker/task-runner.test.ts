@@ -48,6 +48,9 @@ class ScriptedLauncher implements Launcher {
   drop(task: number): void {
     this.drops.push(task);
   }
+  forgetTemplate(id: number): void {
+    this.templates.delete(id);
+  }
   close(): void {}
 
   /** HQ_TASK_ID of each start, in order. */

@@ -52,13 +52,14 @@ export enum ServerPayload {
   StopWorker = 5,
   AssignMultiNode = 6,
   StealTasks = 7,
-  MessageBatch = 8
+  MessageBatch = 8,
+  ForgetJobs = 9
 }
 
 export function unionToServerPayload(
   type: ServerPayload,
-  accessor: (obj:AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered) => AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null
-): AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null {
+  accessor: (obj:AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered) => AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null
+): AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'WorkerRegistered': return accessor(new WorkerRegistered())! as WorkerRegistered;
@@ -69,15 +70,16 @@ export function unionToServerPayload(
     case 'AssignMultiNode': return accessor(new AssignMultiNode())! as AssignMultiNode;
     case 'StealTasks': return accessor(new StealTasks())! as StealTasks;
     case 'MessageBatch': return accessor(new MessageBatch())! as MessageBatch;
+    case 'ForgetJobs': return accessor(new ForgetJobs())! as ForgetJobs;
     default: return null;
   }
 }
 
 export function unionListToServerPayload(
   type: ServerPayload, 
-  accessor: (index: number, obj:AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered) => AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null, 
+  accessor: (index: number, obj:AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered) => AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null, 
   index: number
-): AssignMultiNode|AssignTasks|CancelTasks|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null {
+): AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'WorkerRegistered': return accessor(index, new WorkerRegistered())! as WorkerRegistered;
@@ -88,6 +90,7 @@ export function unionListToServerPayload(
     case 'AssignMultiNode': return accessor(index, new AssignMultiNode())! as AssignMultiNode;
     case 'StealTasks': return accessor(index, new StealTasks())! as StealTasks;
     case 'MessageBatch': return accessor(index, new MessageBatch())! as MessageBatch;
+    case 'ForgetJobs': return accessor(index, new ForgetJobs())! as ForgetJobs;
     default: return null;
   }
 }
@@ -3441,6 +3444,102 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+export class ForgetJobs {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ForgetJobs {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsForgetJobs(bb:flatbuffers.ByteBuffer, obj?:ForgetJobs):ForgetJobs {
+  return (obj || new ForgetJobs()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsForgetJobs(bb:flatbuffers.ByteBuffer, obj?:ForgetJobs):ForgetJobs {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ForgetJobs()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+jobs(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+jobsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+jobsArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+static startForgetJobs(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addJobs(builder:flatbuffers.Builder, jobsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, jobsOffset, 0);
+}
+
+static createJobsVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createJobsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createJobsVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startJobsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endForgetJobs(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createForgetJobs(builder:flatbuffers.Builder, jobsOffset:flatbuffers.Offset):flatbuffers.Offset {
+  ForgetJobs.startForgetJobs(builder);
+  ForgetJobs.addJobs(builder, jobsOffset);
+  return ForgetJobs.endForgetJobs(builder);
+}
+
+unpack(): ForgetJobsT {
+  return new ForgetJobsT(
+    this.bb!.createScalarList(this.jobs.bind(this), this.jobsLength())
+  );
+}
+
+
+unpackTo(_o: ForgetJobsT): void {
+  _o.jobs = this.bb!.createScalarList(this.jobs.bind(this), this.jobsLength());
+}
+}
+
+export class ForgetJobsT {
+constructor(
+  public jobs: (number)[] = []
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const jobs = ForgetJobs.createJobsVector(builder, this.jobs);
+
+  return ForgetJobs.createForgetJobs(builder,
+    jobs
+  );
+}
+}
+
 export class ServerToWorker {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -3518,7 +3617,7 @@ unpackTo(_o: ServerToWorkerT): void {
 export class ServerToWorkerT {
 constructor(
   public payloadType: ServerPayload = ServerPayload.NONE,
-  public payload: AssignMultiNodeT|AssignTasksT|CancelTasksT|JobDefinitionT|MessageBatchT|StealTasksT|StopWorkerT|WorkerRegisteredT|null = null
+  public payload: AssignMultiNodeT|AssignTasksT|CancelTasksT|ForgetJobsT|JobDefinitionT|MessageBatchT|StealTasksT|StopWorkerT|WorkerRegisteredT|null = null
 ){}
 
 

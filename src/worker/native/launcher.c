@@ -36,6 +36,8 @@
  *                [stdout], [stderr], env... (KEY=VALUE, keys among the
  *                template's task keys)
  *   6 DROP       u32 task: removes it from its queue if it has not started
+ *   7 FORGET     u32 template: frees a template no task will use again (its
+ *                job ended); a task of it still queued ends with ENOENT
  * replies
  *   1 STARTED    u32 task, i32 pid (the task leads its own process group)
  *   2 ENDED      u32 task, u8 how, i32 value, u32 microseconds it ran
@@ -77,7 +79,7 @@ extern char **environ;
 #define OUT_HIGH (64 * 1024)
 #define PIPE_CHUNK (64 * 1024)
 
-enum { REQ_TEMPLATE = 1, REQ_CLASS, REQ_LANE, REQ_CLOSE_IDLE, REQ_START, REQ_DROP };
+enum { REQ_TEMPLATE = 1, REQ_CLASS, REQ_LANE, REQ_CLOSE_IDLE, REQ_START, REQ_DROP, REQ_FORGET };
 enum { REP_STARTED = 1, REP_ENDED, REP_OUTPUT, REP_CLOSED };
 enum { MODE_NULL = 0, MODE_FILE, MODE_PIPE, MODE_SAME };
 enum { END_EXITED = 0, END_SIGNALED, END_ERROR, END_DROPPED };
@@ -365,6 +367,22 @@ static void define_template(reader *r) {
   t->defined = 1;
 }
 
+/* Lanes built for a freed template rebuild from the next one they run (see build_for). */
+static void forget_template(reader *r) {
+  uint32_t id = rd_u32(r);
+  struct template *t = template_of(id);
+  if (r->bad || !t) die("bad FORGET");
+  free(t->blob);
+  free(t->argv);
+  free(t->path);
+  free(t->env);
+  free(t->keylen);
+  memset(t, 0, sizeof *t);
+  for (uint32_t lid = 1; lid < lane_cap; lid++) {
+    if (lanes[lid].built_for == id) lanes[lid].built_for = 0;
+  }
+}
+
 static void define_class(reader *r) {
   uint32_t id = rd_u32(r), low_water = rd_u32(r);
   uint8_t flags = rd_u8(r);
@@ -536,6 +554,11 @@ static int start_on(uint32_t lid, unsigned char *body, uint32_t len) {
   uint8_t flags = rd_u8(&r);
   uint16_t envc = rd_u16(&r);
   struct template *t = template_of(tid);
+  if (!t) {
+    /* Forgotten while the task waited: its job ended, so the task was canceled. */
+    reply_ended(task, END_ERROR, ENOENT, 0);
+    return 0;
+  }
   struct plan p = {0};
   p.cwd = flags & START_CWD ? rd_str(&r) : t->cwd;
   p.out_path = flags & START_STDOUT ? rd_str(&r) : "";
@@ -734,6 +757,7 @@ static void handle_request(unsigned char *msg, uint32_t len) {
     case REQ_CLOSE_IDLE: close_idle(&r); break;
     case REQ_START: push_start(msg + 1, len - 1); break;
     case REQ_DROP: drop(&r); break;
+    case REQ_FORGET: forget_template(&r); break;
     default: die("unknown request");
   }
 }

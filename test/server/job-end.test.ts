@@ -1,0 +1,62 @@
+// When a job ends, the control plane tells the I/O threads once, so that they
+// and the workers drop what they kept to run it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InProcessServer } from './in-process-server.js';
+
+test('jobs are announced as ended once, when their last task ends', async () => {
+  const s = new InProcessServer();
+  try {
+    s.outcome = (_job, task) => (task === 2 ? 'fail' : 'finish');
+    await s.addWorker(2, 4);
+    const first = await s.submit({ count: 5 });
+    const second = await s.submit({ count: 1 });
+    assert.deepEqual(s.endedJobs, []);
+    await s.run();
+    assert.deepEqual([...s.endedJobs].sort(), [first, second].sort());
+    // Later work touches neither again.
+    const third = await s.submit({ count: 3 });
+    await s.run();
+    assert.deepEqual([...s.endedJobs].sort(), [first, second, third].sort());
+    await s.forget([first]);
+    assert.equal(s.endedJobs.length, 3);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('an open job is not announced until it is closed, however many of its tasks ended', async () => {
+  const s = new InProcessServer();
+  try {
+    s.outcome = () => 'finish';
+    await s.addWorker(2, 4);
+    const id = s.cp.openJob({ name: 'open', maxFails: null, submitDir: '/tmp', streamDir: '' });
+    await s.submit({ jobId: id, count: 3 });
+    await s.run();
+    assert.equal((await s.jobInfo(id)).finished, 3);
+    assert.deepEqual(s.endedJobs, [], 'an open job can still get tasks');
+    await s.submit({ jobId: id, ids: [{ start: 3, end: 4, step: 1 }] });
+    await s.run();
+    assert.deepEqual(s.endedJobs, []);
+    assert.equal(s.cp.closeJob(s.cp.jobs.get(id)!), true);
+    assert.deepEqual(s.endedJobs, [id]);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a canceled job is announced once its tasks are canceled, held ones included', async () => {
+  const s = new InProcessServer();
+  try {
+    s.outcome = () => 'hold';
+    await s.addWorker(2, 4);
+    const id = await s.submit({ count: 10 });
+    await s.run();
+    assert.deepEqual(s.endedJobs, [], 'its tasks are still running');
+    await s.cancel(id);
+    await s.settle();
+    assert.deepEqual(s.endedJobs, [id]);
+  } finally {
+    await s.stop();
+  }
+});
