@@ -48,14 +48,14 @@ function childProcesses(parent: number): Array<{ pid: number; cmdline: string }>
   return found;
 }
 
-interface HqPids {
+export interface HqPids {
   server: number;
   worker: number;
   launcher: number | null;
 }
 
 /** The worker is a child of this process (see HqCluster), its launcher a child of the worker. */
-function findPids(cluster: HqCluster): HqPids | null {
+export function findPids(cluster: HqCluster): HqPids | null {
   const worker = childProcesses(process.pid).find((p) => p.cmdline.includes(' worker start'));
   if (!worker) return null;
   const launcher = childProcesses(worker.pid).find((p) => p.cmdline.includes('hq-launcher'));

@@ -11,6 +11,7 @@ import { killTrackedChildren, median } from './processes.js';
 import { NativeBaselines, type NativeResult } from './native-baselines.js';
 import { benchArrayMemory, benchZeroWorkArray, zeroWorkSubmitArgs, type ArrayMemoryFigures, type ZeroWorkFigures } from './zero-work-array.js';
 import { benchManyJobs, type ManyJobsFigures } from './many-jobs.js';
+import { benchOneTaskJobs, type OneTaskJobsFigures } from './one-task-jobs.js';
 import {
   benchGnuParallel,
   benchHqTrue,
@@ -196,6 +197,21 @@ async function manyJobsSection(config: BenchConfig, report: Report): Promise<voi
     ratio(ratioToOne),
     config.quick ? null : ratioToOne <= 1.1,
   );
+}
+
+/** A workflow of one-task jobs (one submit per task) on a real worker: what each ended job leaves behind. */
+async function oneTaskJobsSection(config: BenchConfig, report: Report): Promise<void> {
+  // The worker's heap keeps growing for the first ten thousand jobs or so whatever they leave behind: the second half starts after that.
+  const jobs = config.quick ? 200 : 20_000;
+  progress(`${count(jobs)} one-task jobs of /bin/true, submitted one after another`);
+  const f: OneTaskJobsFigures = await benchOneTaskJobs(jobs);
+  const label = `Workflow of ${count(jobs)} one-task jobs`;
+  const per = (bytes: number | null) => (bytes === null ? 'not found' : `${Math.round(bytes)} B`);
+  const notes = 'RSS growth over the second half of the jobs, per job; client library, 8 submits in flight, 1 worker --cpus 2';
+  report.row(`${label}: submit to all finished`, seconds(f.seconds), `${milliseconds((f.seconds * 1000) / jobs)} per job`, '/bin/true, --stdout none --stderr none');
+  report.row(`${label}: server memory per ended job`, per(f.serverPerJob), '', `${notes}; held until hq job forget`);
+  report.row(`${label}: worker memory per ended job`, per(f.workerPerJob), '', notes);
+  report.row(`${label}: launcher memory per ended job`, per(f.launcherPerJob), '', notes);
 }
 
 function serverView(s: number | null): string {
@@ -434,6 +450,7 @@ function commandsOf(config: BenchConfig): string[] {
     `${hqLine(['submit', ...zeroWorkSubmitArgs(config.quick ? 100_000 : REFERENCE_ARRAY_TASKS)])} && ${hqLine(['job', 'wait', 'last'])}    # 3 times, then: ${hqLine(['job', 'forget', '1'])}; ${hqLine(['job', 'forget', '2'])}`,
     `${hqLine(['submit', ...zeroWorkSubmitArgs(config.quick ? 200_000 : BIG_ARRAY_TASKS)])} && ${hqLine(['job', 'wait', 'last'])}`,
     `# ${config.quick ? '100 jobs of 100' : '1000 jobs of 1000'} tasks, and one job of as many, submitted through the client library (bench/many-jobs.ts), then one zero-work worker`,
+    `# ${config.quick ? 200 : '20000'} jobs of one /bin/true task each through the client library, 8 submits in flight, on one worker --cpus 2 (bench/one-task-jobs.ts); RSS of server, worker and launcher after each half`,
     `${hqLine(['worker', 'start', '--cpus', '2'])} &`,
     `${hqLine(['submit', ...hqTrueSubmitArgs(n, 'none')])} && ${hqLine(['job', 'wait', 'last'])}`,
     `${hqLine(['submit', ...hqTrueSubmitArgs(n, 'files')])} && ${hqLine(['job', 'wait', 'last'])}`,
@@ -494,6 +511,7 @@ async function main(): Promise<number> {
   await report.section('Array memory', () => memorySection(config, report));
   await report.section('Zero-work array at 10M tasks', () => bigArraySection(config, report));
   await report.section('Many jobs', () => manyJobsSection(config, report));
+  await report.section('One-task jobs', () => oneTaskJobsSection(config, report));
   const peers: SpawnPeers = { native: null, xargs: null, parallel: null };
   await report.section('/bin/true baselines', () => spawnPeersSection(config, report, baselines, peers));
   await report.section('/bin/true via hq, --stdout none', () => hqTrueSection(config, report, baselines, peers, 'none'));

@@ -1,0 +1,82 @@
+// A workflow as Nextflow's hq executor drives it: one job per task, submitted
+// one after another while a real worker runs them. What matters over a long
+// run is what each ended job leaves behind in the server, the worker and its
+// launcher, so memory is read after a first half and after a second.
+import { HqClient, type TaskTemplateSpec } from '../src/client/client.js';
+import { HqCluster } from './hq-cluster.js';
+import { findPids } from './process-makespan.js';
+import { rssBytes } from './proc-stats.js';
+
+export interface OneTaskJobsFigures {
+  jobs: number;
+  seconds: number;
+  /** RSS growth over the second half, per job (bytes); null when the process was not found. */
+  serverPerJob: number;
+  workerPerJob: number | null;
+  launcherPerJob: number | null;
+}
+
+/** Submits at most this many jobs at once over the connection, as a workflow engine with a few tasks ready would. */
+const SUBMITS_IN_FLIGHT = 8;
+
+function template(workDir: string): TaskTemplateSpec {
+  return {
+    ids: [{ start: 0, end: 0, step: 1 }],
+    entries: [],
+    // A workflow task's command and environment differ from task to task; these are of a typical size.
+    program: { args: ['/bin/true'], env: { TASK_SCRIPT: `${workDir}/work/3f/a8c1e2/.command.sh` }, cwd: workDir, stdout: '', stderr: '' },
+    variants: [{ nodes: 0, resources: [{ name: 'cpus', amount: 1, policy: 'compact' }] }],
+    priority: 0,
+    crashLimit: 5,
+    timeLimit: 0,
+    timeRequest: 0,
+    taskDir: false,
+    pin: '',
+    deps: [],
+  };
+}
+
+export async function benchOneTaskJobs(jobs: number): Promise<OneTaskJobsFigures> {
+  const cluster = await HqCluster.start({ workers: 1, workerArgs: ['--cpus', '2'] });
+  const client = await HqClient.connect(cluster.serverDir);
+  try {
+    const pids = findPids(cluster);
+    const spec = { name: 'task', maxFails: null, submitDir: cluster.workDir, streamDir: '', templates: [template(cluster.workDir)] };
+    let submitted = 0;
+    const runUpTo = async (total: number): Promise<void> => {
+      await Promise.all(
+        Array.from({ length: SUBMITS_IN_FLIGHT }, async () => {
+          while (submitted < total) {
+            submitted++;
+            await client.submit(spec);
+          }
+        }),
+      );
+      const done = await client.waitJobs({ kind: 'all' });
+      const unfinished = done.filter((j) => j.state !== 'FINISHED').length;
+      if (done.length !== total || unfinished > 0) throw new Error(`${unfinished} of ${done.length} jobs did not finish`);
+    };
+    const rss = () => ({
+      server: rssBytes(cluster.serverPid),
+      worker: pids ? rssBytes(pids.worker) : null,
+      launcher: pids?.launcher ? rssBytes(pids.launcher) : null,
+    });
+    const start = performance.now();
+    const half = Math.floor(jobs / 2);
+    await runUpTo(half);
+    const middle = rss();
+    await runUpTo(jobs);
+    const end = rss();
+    const perJob = (a: number | null, b: number | null) => (a === null || b === null ? null : (b - a) / (jobs - half));
+    return {
+      jobs,
+      seconds: (performance.now() - start) / 1000,
+      serverPerJob: perJob(middle.server, end.server)!,
+      workerPerJob: perJob(middle.worker, end.worker),
+      launcherPerJob: perJob(middle.launcher, end.launcher),
+    };
+  } finally {
+    client.close();
+    await cluster.stop();
+  }
+}
