@@ -6,8 +6,8 @@
 // costs of scheduling show up as time per task; submitting is timed apart.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { HqClient } from '../src/client/client.js';
-import type { TaskTemplateSpec } from '../src/client/client.js';
 import { HqCluster, hqCommand } from './hq-cluster.js';
+import { trueTemplate } from './true-template.js';
 import { benchEnv, median, trackChild } from './processes.js';
 import { peakRssBytes } from './proc-stats.js';
 
@@ -29,22 +29,6 @@ export interface ManyJobsFigures {
 /** Submits at most this many jobs at once over the connection. */
 const SUBMITS_IN_FLIGHT = 8;
 
-function template(tasks: number): TaskTemplateSpec {
-  return {
-    ids: [{ start: 1, end: tasks, step: 1 }],
-    entries: [],
-    program: { args: ['/bin/true'], env: {}, cwd: '%{SUBMIT_DIR}', stdout: '', stderr: '' },
-    variants: [{ nodes: 0, resources: [{ name: 'cpus', amount: 1, policy: 'compact' }] }],
-    priority: 0,
-    crashLimit: 5,
-    timeLimit: 0,
-    timeRequest: 0,
-    taskDir: false,
-    pin: '',
-    deps: [],
-  };
-}
-
 interface Run {
   submitSeconds: number;
   runSeconds: number;
@@ -58,7 +42,7 @@ async function runJobs(jobs: number, tasksPerJob: number): Promise<Run> {
   try {
     const submitStart = performance.now();
     let next = 0;
-    const spec = { name: 'bench', maxFails: null, submitDir: cluster.workDir, streamDir: '', templates: [template(tasksPerJob)] };
+    const spec = { name: 'bench', maxFails: null, submitDir: cluster.workDir, streamDir: '', templates: [trueTemplate(tasksPerJob)] };
     await Promise.all(
       Array.from({ length: Math.min(SUBMITS_IN_FLIGHT, jobs) }, async () => {
         while (next < jobs) {

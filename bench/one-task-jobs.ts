@@ -2,10 +2,11 @@
 // one after another while a real worker runs them. What matters over a long
 // run is what each ended job leaves behind in the server, the worker and its
 // launcher, so memory is read after a first half and after a second.
-import { HqClient, type TaskTemplateSpec } from '../src/client/client.js';
+import { HqClient } from '../src/client/client.js';
 import { HqCluster } from './hq-cluster.js';
 import { findPids } from './process-makespan.js';
 import { rssBytes } from './proc-stats.js';
+import { trueTemplate } from './true-template.js';
 
 export interface OneTaskJobsFigures {
   jobs: number;
@@ -19,29 +20,14 @@ export interface OneTaskJobsFigures {
 /** Submits at most this many jobs at once over the connection, as a workflow engine with a few tasks ready would. */
 const SUBMITS_IN_FLIGHT = 8;
 
-function template(workDir: string): TaskTemplateSpec {
-  return {
-    ids: [{ start: 0, end: 0, step: 1 }],
-    entries: [],
-    // A workflow task's command and environment differ from task to task; these are of a typical size.
-    program: { args: ['/bin/true'], env: { TASK_SCRIPT: `${workDir}/work/3f/a8c1e2/.command.sh` }, cwd: workDir, stdout: '', stderr: '' },
-    variants: [{ nodes: 0, resources: [{ name: 'cpus', amount: 1, policy: 'compact' }] }],
-    priority: 0,
-    crashLimit: 5,
-    timeLimit: 0,
-    timeRequest: 0,
-    taskDir: false,
-    pin: '',
-    deps: [],
-  };
-}
-
 export async function benchOneTaskJobs(jobs: number): Promise<OneTaskJobsFigures> {
   const cluster = await HqCluster.start({ workers: 1, workerArgs: ['--cpus', '2'] });
   const client = await HqClient.connect(cluster.serverDir);
   try {
     const pids = findPids(cluster);
-    const spec = { name: 'task', maxFails: null, submitDir: cluster.workDir, streamDir: '', templates: [template(cluster.workDir)] };
+    // A workflow task's environment names its own script; this one is of a typical size.
+    const program = { env: { TASK_SCRIPT: `${cluster.workDir}/work/3f/a8c1e2/.command.sh` }, cwd: cluster.workDir };
+    const spec = { name: 'task', maxFails: null, submitDir: cluster.workDir, streamDir: '', templates: [trueTemplate(0, program)] };
     let submitted = 0;
     const runUpTo = async (total: number): Promise<void> => {
       await Promise.all(

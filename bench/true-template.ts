@@ -1,0 +1,21 @@
+// The task template the client-library benchmarks submit: `/bin/true` on one
+// cpu, no output files, nothing else set.
+import type { TaskTemplateSpec } from '../src/client/client.js';
+import type { ProgramDescription } from '../src/client/types.js';
+
+/** Tasks `1..tasks` (or only task 0 with `tasks` = 0) of `/bin/true`; `program` overrides parts of the program. */
+export function trueTemplate(tasks: number, program: Partial<ProgramDescription> = {}): TaskTemplateSpec {
+  return {
+    ids: [tasks === 0 ? { start: 0, end: 0, step: 1 } : { start: 1, end: tasks, step: 1 }],
+    entries: [],
+    program: { args: ['/bin/true'], env: {}, cwd: '%{SUBMIT_DIR}', stdout: '', stderr: '', ...program },
+    variants: [{ nodes: 0, resources: [{ name: 'cpus', amount: 1, policy: 'compact' }] }],
+    priority: 0,
+    crashLimit: 5,
+    timeLimit: 0,
+    timeRequest: 0,
+    taskDir: false,
+    pin: '',
+    deps: [],
+  };
+}
