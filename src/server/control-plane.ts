@@ -48,6 +48,8 @@ const RELEASE_SLICE_ROWS = 1 << 18;
  * (a worker silent for three heartbeats is dropped, which ends its reports).
  */
 const QUARANTINE_MS = 120_000;
+/** Longest an ended job waits before the I/O threads hear of it, together with the jobs that ended meanwhile. */
+const ANNOUNCE_ENDED_MS = 100;
 
 export class ControlPlane {
   readonly jobs = new Map<number, Job>();
@@ -65,6 +67,9 @@ export class ControlPlane {
   /** Rows held back after a forget (see releaseRows), oldest first. */
   private readonly quarantine: Array<{ rows: Uint32Array; until: number }> = [];
   private stopped = false;
+  /** Ended jobs not yet announced to the I/O threads (see announceEnded). */
+  private readonly endedToAnnounce: number[] = [];
+  private announceTimer: NodeJS.Timeout | null = null;
   readonly table: TaskTable;
 
   constructor(private readonly opts: ControlPlaneOptions) {
@@ -190,16 +195,26 @@ export class ControlPlane {
    * Tells the I/O threads, once per job, that jobs ended: no task of theirs
    * can be assigned again, so the I/O threads and the workers drop what
    * they kept to run them (a workflow of one-task jobs would otherwise
-   * leave a definition per job on the server and on every worker).
+   * leave a definition per job on the server and on every worker). Jobs
+   * ending in quick succession go together, ANNOUNCE_ENDED_MS apart at most:
+   * a message per job would cost the I/O threads and the workers a wake-up each.
    */
   private announceEnded(jobs: Iterable<Job>): void {
-    const ids: number[] = [];
     for (const job of jobs) {
       if (!job.isDone || job.endAnnounced) continue;
       job.endAnnounced = true;
-      ids.push(job.id);
+      this.endedToAnnounce.push(job.id);
     }
-    if (ids.length === 0) return;
+    if (this.endedToAnnounce.length === 0 || this.announceTimer !== null) return;
+    this.announceTimer = setTimeout(() => this.flushEndedJobs(), ANNOUNCE_ENDED_MS);
+  }
+
+  /** Sends the ended jobs gathered so far to the I/O threads now. */
+  flushEndedJobs(): void {
+    if (this.announceTimer !== null) clearTimeout(this.announceTimer);
+    this.announceTimer = null;
+    if (this.endedToAnnounce.length === 0) return;
+    const ids = this.endedToAnnounce.splice(0);
     for (const io of this.opts.io) io.jobsEnded(ids).catch((e: Error) => log.warn(`an I/O thread could not drop ended jobs: ${e.message}`));
   }
 
@@ -530,6 +545,8 @@ export class ControlPlane {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.announceTimer !== null) clearTimeout(this.announceTimer);
+    this.announceTimer = null;
     this.opts.ownBell.ring();
   }
 }

@@ -1,5 +1,6 @@
 // When a job ends, the control plane tells the I/O threads once, so that they
-// and the workers drop what they kept to run it.
+// and the workers drop what they kept to run it. Announcements are gathered
+// for a short while; the tests send them at once with flushEndedJobs().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InProcessServer } from './in-process-server.js';
@@ -13,12 +14,15 @@ test('jobs are announced as ended once, when their last task ends', async () => 
     const second = await s.submit({ count: 1 });
     assert.deepEqual(s.endedJobs, []);
     await s.run();
+    s.cp.flushEndedJobs();
     assert.deepEqual([...s.endedJobs].sort(), [first, second].sort());
     // Later work touches neither again.
     const third = await s.submit({ count: 3 });
     await s.run();
+    s.cp.flushEndedJobs();
     assert.deepEqual([...s.endedJobs].sort(), [first, second, third].sort());
     await s.forget([first]);
+    s.cp.flushEndedJobs();
     assert.equal(s.endedJobs.length, 3);
   } finally {
     await s.stop();
@@ -34,11 +38,14 @@ test('an open job is not announced until it is closed, however many of its tasks
     await s.submit({ jobId: id, count: 3 });
     await s.run();
     assert.equal((await s.jobInfo(id)).finished, 3);
+    s.cp.flushEndedJobs();
     assert.deepEqual(s.endedJobs, [], 'an open job can still get tasks');
     await s.submit({ jobId: id, ids: [{ start: 3, end: 4, step: 1 }] });
     await s.run();
+    s.cp.flushEndedJobs();
     assert.deepEqual(s.endedJobs, []);
     assert.equal(s.cp.closeJob(s.cp.jobs.get(id)!), true);
+    s.cp.flushEndedJobs();
     assert.deepEqual(s.endedJobs, [id]);
   } finally {
     await s.stop();
@@ -52,10 +59,28 @@ test('a canceled job is announced once its tasks are canceled, held ones include
     await s.addWorker(2, 4);
     const id = await s.submit({ count: 10 });
     await s.run();
+    s.cp.flushEndedJobs();
     assert.deepEqual(s.endedJobs, [], 'its tasks are still running');
     await s.cancel(id);
     await s.settle();
+    s.cp.flushEndedJobs();
     assert.deepEqual(s.endedJobs, [id]);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('jobs ending in quick succession reach the I/O threads together, without anyone flushing', async () => {
+  const s = new InProcessServer();
+  try {
+    s.outcome = () => 'finish';
+    await s.addWorker(2, 4);
+    const ids = [await s.submit({ count: 1 }), await s.submit({ count: 2 })];
+    await s.run();
+    const more = await s.submit({ count: 1 });
+    await s.run();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual([...s.endedJobs].sort(), [...ids, more].sort());
   } finally {
     await s.stop();
   }

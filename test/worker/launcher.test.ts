@@ -275,15 +275,20 @@ for (const [kind, make] of kinds) {
       const out = path.join(tmp, `${kind}-forget`);
       l.defineTemplate(1, template(['sh', '-c', `while [ ! -e ${gate} ]; do sleep 0.02; done; echo one`], { stdout: OUTPUT_FILE }));
       l.defineClass(1, 0, false);
+      l.defineClass(2, 0, false);
       l.openLane(1, { cls: 1, env: [], argsPrefix: [], once: false });
+      l.openLane(2, { cls: 2, env: [], argsPrefix: [], once: false });
       start(l, 1, 1, 1, { stdout: `${out}-1` }); // runs
       start(l, 2, 1, 1, { stdout: `${out}-2` }); // waits for the lane
       await rec.until('task 1 to start', () => rec.pids.has(1));
       l.forgetTemplate(1);
       l.defineTemplate(2, template(['sh', '-c', 'echo two'], { stdout: OUTPUT_FILE }));
-      start(l, 3, 2, 1, { stdout: `${out}-3` });
+      start(l, 3, 2, 1, { stdout: `${out}-3` }); // waits behind task 2
+      // Requests are handled in order: once task 4 started, the template is gone.
+      start(l, 4, 2, 2, { stdout: `${out}-4` });
+      await rec.until('task 4 to start', () => rec.pids.has(4));
       fs.writeFileSync(gate, '');
-      await rec.ended_([1, 2, 3]);
+      await rec.ended_([1, 2, 3, 4]);
       // The running task was not touched; the waiting one did not run as anything.
       assert.deepEqual(rec.ends.get(1)!.end, { how: 'exited', code: 0 });
       assert.equal(fs.readFileSync(`${out}-1`, 'utf8'), 'one\n');
