@@ -58,6 +58,8 @@ export class InProcessServer {
   readonly service: ClientService;
   /** Jobs the control plane told the I/O thread had ended, in order. */
   readonly endedJobs: number[] = [];
+  /** The I/O thread calls about ended and forgotten jobs, in order ("ended 1,2", "forget 1"). */
+  readonly ioCalls: string[] = [];
   /** Decides per (job, task id) what the simulated workers do; default: finish. */
   outcome: (jobId: number, taskId: number) => Outcome = () => 'finish';
   private readonly toMain: RingBuffer;
@@ -118,9 +120,12 @@ export class InProcessServer {
     const io = {
       defineJob: async () => {},
       knowWorker: async () => {},
-      forgetJob: async () => {},
+      forgetJob: async (id: number) => {
+        this.ioCalls.push(`forget ${id}`);
+      },
       jobsEnded: async (ids: number[]) => {
         this.endedJobs.push(...ids);
+        this.ioCalls.push(`ended ${ids.join(',')}`);
       },
       stopWorker: async () => false,
       shutdown: async () => {},

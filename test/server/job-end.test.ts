@@ -85,3 +85,18 @@ test('jobs ending in quick succession reach the I/O threads together, without an
     await s.stop();
   }
 });
+
+test('a job forgotten right after it ended is announced before the I/O threads forget it', async () => {
+  const s = new InProcessServer();
+  try {
+    s.outcome = () => 'finish';
+    await s.addWorker(2, 4);
+    const id = await s.submit({ count: 2 });
+    await s.run();
+    assert.deepEqual(await s.forget([id]), [id]);
+    // Forgetting sends the pending announcement first: that is what tells the job's workers.
+    assert.deepEqual(s.ioCalls, [`ended ${id}`, `forget ${id}`]);
+  } finally {
+    await s.stop();
+  }
+});
