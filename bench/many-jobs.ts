@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { HqClient } from '../src/client/client.js';
 import { HqCluster, hqCommand } from './hq-cluster.js';
-import { trueTemplate } from './true-template.js';
+import { submitJobs, trueTemplate } from './client-jobs.js';
 import { benchEnv, median, trackChild } from './processes.js';
 import { peakRssBytes } from './proc-stats.js';
 
@@ -26,9 +26,6 @@ export interface ManyJobsFigures {
   serverPeakRss: number;
 }
 
-/** Submits at most this many jobs at once over the connection. */
-const SUBMITS_IN_FLIGHT = 8;
-
 interface Run {
   submitSeconds: number;
   runSeconds: number;
@@ -41,16 +38,8 @@ async function runJobs(jobs: number, tasksPerJob: number): Promise<Run> {
   const client = await HqClient.connect(cluster.serverDir);
   try {
     const submitStart = performance.now();
-    let next = 0;
     const spec = { name: 'bench', maxFails: null, submitDir: cluster.workDir, streamDir: '', templates: [trueTemplate(tasksPerJob)] };
-    await Promise.all(
-      Array.from({ length: Math.min(SUBMITS_IN_FLIGHT, jobs) }, async () => {
-        while (next < jobs) {
-          next++;
-          await client.submit(spec);
-        }
-      }),
-    );
+    await submitJobs(client, spec, jobs);
     const submitSeconds = (performance.now() - submitStart) / 1000;
     worker = spawn(...hqCommand(['--server-dir', cluster.serverDir, 'worker', 'start', '--zero-work']), {
       env: benchEnv(),

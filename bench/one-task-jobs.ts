@@ -6,7 +6,7 @@ import { HqClient } from '../src/client/client.js';
 import { HqCluster } from './hq-cluster.js';
 import { findPids } from './process-makespan.js';
 import { rssBytes } from './proc-stats.js';
-import { trueTemplate } from './true-template.js';
+import { submitJobs, trueTemplate } from './client-jobs.js';
 
 export interface OneTaskJobsFigures {
   jobs: number;
@@ -16,9 +16,6 @@ export interface OneTaskJobsFigures {
   workerPerJob: number | null;
   launcherPerJob: number | null;
 }
-
-/** Submits at most this many jobs at once over the connection, as a workflow engine with a few tasks ready would. */
-const SUBMITS_IN_FLIGHT = 8;
 
 export async function benchOneTaskJobs(jobs: number): Promise<OneTaskJobsFigures> {
   const cluster = await HqCluster.start({ workers: 1, workerArgs: ['--cpus', '2'] });
@@ -30,14 +27,8 @@ export async function benchOneTaskJobs(jobs: number): Promise<OneTaskJobsFigures
     const spec = { name: 'task', maxFails: null, submitDir: cluster.workDir, streamDir: '', templates: [trueTemplate(0, program)] };
     let submitted = 0;
     const runUpTo = async (total: number): Promise<void> => {
-      await Promise.all(
-        Array.from({ length: SUBMITS_IN_FLIGHT }, async () => {
-          while (submitted < total) {
-            submitted++;
-            await client.submit(spec);
-          }
-        }),
-      );
+      await submitJobs(client, spec, total - submitted);
+      submitted = total;
       const done = await client.waitJobs({ kind: 'all' });
       const unfinished = done.filter((j) => j.state !== 'FINISHED').length;
       if (done.length !== total || unfinished > 0) throw new Error(`${unfinished} of ${done.length} jobs did not finish`);

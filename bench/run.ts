@@ -12,6 +12,7 @@ import { NativeBaselines, type NativeResult } from './native-baselines.js';
 import { benchArrayMemory, benchZeroWorkArray, zeroWorkSubmitArgs, type ArrayMemoryFigures, type ZeroWorkFigures } from './zero-work-array.js';
 import { benchManyJobs, type ManyJobsFigures } from './many-jobs.js';
 import { benchOneTaskJobs, type OneTaskJobsFigures } from './one-task-jobs.js';
+import { SUBMITS_IN_FLIGHT } from './client-jobs.js';
 import {
   benchGnuParallel,
   benchHqTrue,
@@ -191,7 +192,7 @@ async function manyJobsSection(config: BenchConfig, report: Report): Promise<voi
     `${ratio(ratioToOne)} one job of ${count(jobs * perJob)} tasks (${duration(usPerTask(m.oneJobRunSeconds) / 1000)} per task)`,
     `server's view, first task started to last ended; 1 zero-work worker; median of ${runs} run${runs === 1 ? '' : 's'}, the two cases taking turns at going first; the ratio is the median of the ${runs === 1 ? 'pair' : 'pairs'}`,
   );
-  report.row(`${label}: submitting, per job`, milliseconds(m.submitMsPerJob), '', `client library, one connection, 8 submits in flight, before any worker`);
+  report.row(`${label}: submitting, per job`, milliseconds(m.submitMsPerJob), '', `client library, one connection, ${SUBMITS_IN_FLIGHT} submits in flight, before any worker`);
   report.target(
     `${label} run as fast per task as one job: ≤ 1.10x`,
     ratio(ratioToOne),
@@ -207,7 +208,7 @@ async function oneTaskJobsSection(config: BenchConfig, report: Report): Promise<
   const f: OneTaskJobsFigures = await benchOneTaskJobs(jobs);
   const label = `Workflow of ${count(jobs)} one-task jobs`;
   const per = (bytes: number | null) => (bytes === null ? 'not found' : `${Math.round(bytes)} B`);
-  const notes = 'RSS growth over the second half of the jobs, per job; client library, 8 submits in flight, 1 worker --cpus 2';
+  const notes = `RSS growth over the second half of the jobs, per job; client library, ${SUBMITS_IN_FLIGHT} submits in flight, 1 worker --cpus 2`;
   report.row(`${label}: submit to all finished`, seconds(f.seconds), `${milliseconds((f.seconds * 1000) / jobs)} per job`, '/bin/true, --stdout none --stderr none');
   report.row(`${label}: server memory per ended job`, per(f.serverPerJob), '', `${notes}; held until hq job forget`);
   report.row(`${label}: worker memory per ended job`, per(f.workerPerJob), '', notes);
@@ -450,7 +451,7 @@ function commandsOf(config: BenchConfig): string[] {
     `${hqLine(['submit', ...zeroWorkSubmitArgs(config.quick ? 100_000 : REFERENCE_ARRAY_TASKS)])} && ${hqLine(['job', 'wait', 'last'])}    # 3 times, then: ${hqLine(['job', 'forget', '1'])}; ${hqLine(['job', 'forget', '2'])}`,
     `${hqLine(['submit', ...zeroWorkSubmitArgs(config.quick ? 200_000 : BIG_ARRAY_TASKS)])} && ${hqLine(['job', 'wait', 'last'])}`,
     `# ${config.quick ? '100 jobs of 100' : '1000 jobs of 1000'} tasks, and one job of as many, submitted through the client library (bench/many-jobs.ts), then one zero-work worker`,
-    `# ${config.quick ? 200 : '20000'} jobs of one /bin/true task each through the client library, 8 submits in flight, on one worker --cpus 2 (bench/one-task-jobs.ts); RSS of server, worker and launcher after each half`,
+    `# ${config.quick ? 200 : '20000'} jobs of one /bin/true task each through the client library, ${SUBMITS_IN_FLIGHT} submits in flight, on one worker --cpus 2 (bench/one-task-jobs.ts); RSS of server, worker and launcher after each half`,
     `${hqLine(['worker', 'start', '--cpus', '2'])} &`,
     `${hqLine(['submit', ...hqTrueSubmitArgs(n, 'none')])} && ${hqLine(['job', 'wait', 'last'])}`,
     `${hqLine(['submit', ...hqTrueSubmitArgs(n, 'files')])} && ${hqLine(['job', 'wait', 'last'])}`,

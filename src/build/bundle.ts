@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { singleQuoted } from '../common/shell-quote.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const out = path.join(root, 'dist/bundle');
@@ -37,11 +38,6 @@ const PARTS: Record<string, string> = {
   'client/job-file': 'hq-job-file.cjs',
 };
 
-/** `text` as one word for /bin/sh. */
-function shellQuoted(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * First lines of hq.cjs, read by /bin/sh when hq.cjs is run as a program
  * and a comment to Node. When the script (or the symbolic link it was run
@@ -55,8 +51,8 @@ function shellPreamble(bundleDir: string): string {
   // Newlines would end the line Node reads as a comment: such a place gets no shortcut.
   const shortcut = /[\n\r\u2028\u2029]/.test(here)
     ? ''
-    : `[ "$h" -ef ${shellQuoted(path.join(here, 'hq.cjs'))} ] && [ -x ${shellQuoted(path.join(here, 'hq-exec'))} ] && ` +
-      `exec ${shellQuoted(path.join(here, 'hq-exec'))} "$@"; `;
+    : `[ "$h" -ef ${singleQuoted(path.join(here, 'hq.cjs'))} ] && [ -x ${singleQuoted(path.join(here, 'hq-exec'))} ] && ` +
+      `exec ${singleQuoted(path.join(here, 'hq-exec'))} "$@"; `;
   return [
     '#!/bin/sh',
     '":" //; h=$0; case $h in */*) ;; *) h=./$h ;; esac; ' +

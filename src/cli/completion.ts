@@ -9,6 +9,7 @@
 // `values` when it lists them, file names otherwise). Flags marked `global`
 // on the root command are offered under every subcommand, as yargs accepts
 // them there.
+import { singleQuoted } from '../common/shell-quote.js';
 
 export interface CommandFlag {
   /** Long name without dashes (`server-dir` -> `--server-dir`); a single letter is a short flag (`h` -> `-h`). */
@@ -76,11 +77,6 @@ function functionName(tree: CommandTree): string {
   return `_${tree.name.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
-/** Single-quoted for bash and zsh. */
-function singleQuote(text: string): string {
-  return `'${text.replace(/'/g, "'\\''")}'`;
-}
-
 /** Single-quoted for fish, where `\\` and `\'` are escapes inside single quotes. */
 function fishQuote(text: string): string {
   return `'${text.replace(/[\\']/g, (ch) => `\\${ch}`)}'`;
@@ -97,13 +93,13 @@ function bashScript(tree: CommandTree): string {
     nodes
       .map((node) => [node.path, select(node)] as const)
       .filter(([, words]) => words !== '')
-      .map(([path, words]) => `    ${singleQuote(path)}) echo ${singleQuote(words)} ;;`)
+      .map(([path, words]) => `    ${singleQuoted(path)}) echo ${singleQuoted(words)} ;;`)
       .join('\n');
   const valueArms = nodes
     .flatMap((node) =>
       node.flags
         .filter((f) => f.takesValue && f.values !== undefined)
-        .map((f) => `    ${singleQuote(`${node.path}|${flagToken(f)}`)}) echo ${singleQuote(f.values!.join(' '))} ;;`),
+        .map((f) => `    ${singleQuoted(`${node.path}|${flagToken(f)}`)}) echo ${singleQuoted(f.values!.join(' '))} ;;`),
     )
     .join('\n');
   return `# bash completion for ${tree.name}
@@ -139,7 +135,7 @@ ${fn}() {
   local cur="\${COMP_WORDS[COMP_CWORD]}"
   local prev=""
   ((COMP_CWORD > 0)) && prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  local cmd=${singleQuote(tree.name)} word i skip=0
+  local cmd=${singleQuoted(tree.name)} word i skip=0
 
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="\${COMP_WORDS[i]}"
@@ -199,7 +195,7 @@ complete -o default -F ${fn} ${tree.name}
 
 /** `name:description` items for zsh's _describe (colons in names escaped). */
 function zshItems(items: Array<[string, string]>): string {
-  return items.map(([name, description]) => singleQuote(`${name.replace(/:/g, '\\:')}:${oneLine(description)}`)).join(' ');
+  return items.map(([name, description]) => singleQuoted(`${name.replace(/:/g, '\\:')}:${oneLine(description)}`)).join(' ');
 }
 
 function zshScript(tree: CommandTree): string {
@@ -209,13 +205,13 @@ function zshScript(tree: CommandTree): string {
     nodes
       .map((node) => [node.path, select(node)] as const)
       .filter(([, body]) => body !== '')
-      .map(([path, body]) => `    ${singleQuote(path)}) ${body} ;;`)
+      .map(([path, body]) => `    ${singleQuoted(path)}) ${body} ;;`)
       .join('\n');
   const valueArms = nodes
     .flatMap((node) =>
       node.flags
         .filter((f) => f.takesValue && f.values !== undefined)
-        .map((f) => `    ${singleQuote(`${node.path}|${flagToken(f)}`)}) reply=(${f.values!.map(singleQuote).join(' ')}) ;;`),
+        .map((f) => `    ${singleQuoted(`${node.path}|${flagToken(f)}`)}) reply=(${f.values!.map(singleQuoted).join(' ')}) ;;`),
     )
     .join('\n');
   return `#compdef ${tree.name}
@@ -240,7 +236,7 @@ ${fn}_value_flags() {
   reply=()
   case "$1" in
 ${arms((n) => {
-  const flags = n.flags.filter((f) => f.takesValue).map((f) => singleQuote(flagToken(f)));
+  const flags = n.flags.filter((f) => f.takesValue).map((f) => singleQuoted(flagToken(f)));
   return flags.length === 0 ? '' : `reply=(${flags.join(' ')})`;
 })}
   esac
@@ -255,7 +251,7 @@ ${valueArms}
 }
 
 ${fn}() {
-  local cmd=${singleQuote(tree.name)} word i skip=0
+  local cmd=${singleQuoted(tree.name)} word i skip=0
   local cur="\${words[CURRENT]}" prev="\${words[CURRENT-1]}"
   local -a reply names
 

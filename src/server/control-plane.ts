@@ -262,7 +262,7 @@ export class ControlPlane {
     this.dropRowData(job);
     if (job.scheduled) this.opts.scheduler.forgetJob(job.id).catch((e: Error) => log.warn(`scheduler could not forget job ${job.id}: ${e.message}`));
     // The I/O threads hear of its end first (same port, in order): that is what tells its workers.
-    if (this.endedToAnnounce.length > 0) this.flushEndedJobs();
+    this.flushEndedJobs();
     for (const io of this.opts.io) void io.forgetJob(job.id);
     this.releaseRows(job.segments, job.canceled > 0);
     return true;

@@ -125,10 +125,8 @@ export function encodeForgetJobs(jobIds: Uint32Array): Uint8Array {
 }
 
 export function forgottenJobs(msg: ForgetJobs): Uint32Array {
-  // Element by element: a view would need the vector 4-byte aligned in memory.
-  const ids = new Uint32Array(msg.jobsLength());
-  for (let i = 0; i < ids.length; i++) ids[i] = msg.jobs(i)!;
-  return ids;
+  // A [uint32] is laid out as a vector of one-word structs.
+  return readStructWords(msg as never, 4, 1);
 }
 
 export function decodeServerMessage(bytes: Uint8Array): ServerToWorker {

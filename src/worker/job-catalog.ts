@@ -85,11 +85,6 @@ export class JobCatalog {
     return this.jobs.get(jobId);
   }
 
-  /** The job as far as it was read: undefined when no task of it needed it yet (nothing was built from it). */
-  peek(jobId: number): WorkerJob | undefined {
-    return this.jobs.get(jobId);
-  }
-
   /** The template a task of the job follows. */
   template(job: WorkerJob, taskId: number): WorkerTemplate | undefined {
     if (job.templates.length === 1) return job.templates[0];
@@ -115,8 +110,11 @@ export class JobCatalog {
     return at === undefined ? null : (template.entries[at] ?? null);
   }
 
-  forget(jobId: number): void {
+  /** Drops the job; returns what was built from it, undefined when no task of it needed it yet. */
+  forget(jobId: number): WorkerJob | undefined {
+    const job = this.jobs.get(jobId);
     this.jobs.delete(jobId);
     this.unread.delete(jobId);
+    return job;
   }
 }

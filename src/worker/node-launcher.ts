@@ -5,11 +5,13 @@
 // to clean up: such a worker's running tasks keep running.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   OUTPUT_FILE,
   OUTPUT_PIPE,
   OUTPUT_SAME,
+  errnoText,
   type LaneSpec,
   type LaunchTemplate,
   type Launcher,
@@ -144,7 +146,7 @@ export class NodeLauncher implements Launcher {
     const template = this.templates.get(task.template);
     if (template === undefined) {
       // Forgotten while the task waited: its job ended, so the task was canceled.
-      this.later(() => this.events.ended(task.task, { how: 'error', error: 'No such file or directory' }, 0));
+      this.later(() => this.events.ended(task.task, { how: 'error', error: errnoText(os.constants.errno.ENOENT) }, 0));
       this.laneFreed(laneId);
       return;
     }

@@ -328,9 +328,8 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
         break;
       case ServerPayload.ForgetJobs:
         for (const jobId of forgottenJobs(msg.payload(new ForgetJobs()) as ForgetJobs)) {
-          const job = catalog.peek(jobId);
+          const job = catalog.forget(jobId);
           if (job) runner.forgetJob(job);
-          catalog.forget(jobId);
         }
         break;
       case ServerPayload.StealTasks:

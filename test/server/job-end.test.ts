@@ -5,11 +5,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InProcessServer } from './in-process-server.js';
 
-test('jobs are announced as ended once, when their last task ends', async () => {
+/** A server with one simulated worker of 2 cpus whose tasks end as `outcome` says, stopped after `body`. */
+async function withServer(outcome: InProcessServer['outcome'], body: (s: InProcessServer) => Promise<void>): Promise<void> {
   const s = new InProcessServer();
   try {
-    s.outcome = (_job, task) => (task === 2 ? 'fail' : 'finish');
+    s.outcome = outcome;
     await s.addWorker(2, 4);
+    await body(s);
+  } finally {
+    await s.stop();
+  }
+}
+
+test('jobs are announced as ended once, when their last task ends', async () => {
+  await withServer((_job, task) => (task === 2 ? 'fail' : 'finish'), async (s) => {
     const first = await s.submit({ count: 5 });
     const second = await s.submit({ count: 1 });
     assert.deepEqual(s.endedJobs, []);
@@ -24,16 +33,11 @@ test('jobs are announced as ended once, when their last task ends', async () => 
     await s.forget([first]);
     s.cp.flushEndedJobs();
     assert.equal(s.endedJobs.length, 3);
-  } finally {
-    await s.stop();
-  }
+  });
 });
 
 test('an open job is not announced until it is closed, however many of its tasks ended', async () => {
-  const s = new InProcessServer();
-  try {
-    s.outcome = () => 'finish';
-    await s.addWorker(2, 4);
+  await withServer(() => 'finish', async (s) => {
     const id = s.cp.openJob({ name: 'open', maxFails: null, submitDir: '/tmp', streamDir: '' });
     await s.submit({ jobId: id, count: 3 });
     await s.run();
@@ -47,16 +51,11 @@ test('an open job is not announced until it is closed, however many of its tasks
     assert.equal(s.cp.closeJob(s.cp.jobs.get(id)!), true);
     s.cp.flushEndedJobs();
     assert.deepEqual(s.endedJobs, [id]);
-  } finally {
-    await s.stop();
-  }
+  });
 });
 
 test('a canceled job is announced once its tasks are canceled, held ones included', async () => {
-  const s = new InProcessServer();
-  try {
-    s.outcome = () => 'hold';
-    await s.addWorker(2, 4);
+  await withServer(() => 'hold', async (s) => {
     const id = await s.submit({ count: 10 });
     await s.run();
     s.cp.flushEndedJobs();
@@ -65,38 +64,26 @@ test('a canceled job is announced once its tasks are canceled, held ones include
     await s.settle();
     s.cp.flushEndedJobs();
     assert.deepEqual(s.endedJobs, [id]);
-  } finally {
-    await s.stop();
-  }
+  });
 });
 
 test('jobs ending in quick succession reach the I/O threads together, without anyone flushing', async () => {
-  const s = new InProcessServer();
-  try {
-    s.outcome = () => 'finish';
-    await s.addWorker(2, 4);
+  await withServer(() => 'finish', async (s) => {
     const ids = [await s.submit({ count: 1 }), await s.submit({ count: 2 })];
     await s.run();
     const more = await s.submit({ count: 1 });
     await s.run();
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.deepEqual([...s.endedJobs].sort(), [...ids, more].sort());
-  } finally {
-    await s.stop();
-  }
+  });
 });
 
 test('a job forgotten right after it ended is announced before the I/O threads forget it', async () => {
-  const s = new InProcessServer();
-  try {
-    s.outcome = () => 'finish';
-    await s.addWorker(2, 4);
+  await withServer(() => 'finish', async (s) => {
     const id = await s.submit({ count: 2 });
     await s.run();
     assert.deepEqual(await s.forget([id]), [id]);
     // Forgetting sends the pending announcement first: that is what tells the job's workers.
     assert.deepEqual(s.ioCalls, [`ended ${id}`, `forget ${id}`]);
-  } finally {
-    await s.stop();
-  }
+  });
 });
