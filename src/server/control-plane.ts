@@ -514,29 +514,40 @@ export class ControlPlane {
       }
       if (kind !== SchedulerToMain.Events) return;
       const end = offset + words;
+      // Events come in runs of one job's tasks: one lookup per run.
+      let jobId = -1;
+      let job: Job | undefined;
+      let counted: Job | undefined;
       for (let i = offset; i < end; i += EVENT_WORDS) {
         const event = data[i]!;
         const row = data[i + 1]! >>> 0;
-        const job = this.jobs.get(this.table.job(row));
+        const rowJob = this.table.job(row);
+        if (rowJob !== jobId) {
+          jobId = rowJob;
+          job = this.jobs.get(rowJob);
+        }
         if (!job) continue;
+        if (event === TaskEvent.Started) {
+          if (!job.startTime) job.startTime = now;
+          continue;
+        }
+        if (event !== TaskEvent.Finished && event !== TaskEvent.Failed && event !== TaskEvent.Canceled) continue;
+        if (job !== counted) {
+          touched.add(job);
+          counted = job;
+        }
         switch (event) {
-          case TaskEvent.Started:
-            if (!job.startTime) job.startTime = now;
-            break;
           case TaskEvent.Finished:
             job.finished++;
-            touched.add(job);
             break;
           case TaskEvent.Failed:
             job.failed++;
-            touched.add(job);
             if (job.description.maxFails !== null && job.failed > job.description.maxFails) {
               void this.cancel(job);
             }
             break;
           case TaskEvent.Canceled:
             job.canceled++;
-            touched.add(job);
             break;
         }
       }

@@ -15,7 +15,6 @@ import {
   TASK_REF_WORDS,
   decodeWorkerMessage,
   encodeAssign,
-  encodeBatch,
   encodeAssignMultiNode,
   encodeCancel,
   encodeRegistered,
@@ -309,35 +308,37 @@ function flushToScheduler(): void {
   }
 }
 
-/** Definitions a batch of a worker's tasks refers to, at most this many bytes, ride in its frame. */
-const DEFINITIONS_IN_FRAME = 4 * 1024 * 1024;
-
 /**
  * Sends a worker an assignment (or another message naming tasks of `jobs`),
- * preceded by the definitions of the jobs it has not seen yet: in one frame,
- * unless they are large.
+ * preceded by the definitions of the jobs it has not seen yet.
  */
 function sendWithDefinitions(conn: Connection, jobs: ArrayLike<number>, stride: number, message: Uint8Array): void {
   let parts: Uint8Array[] | null = null;
-  let bytes = 0;
+  let previous = -1;
   for (let i = 0; i < jobs.length; i += stride) {
     const job = jobs[i]!;
+    // Assignments come in runs of one job's tasks: one lookup per run.
+    if (job === previous) continue;
+    previous = job;
     if (conn.jobs.has(job)) continue;
     const definition = jobDefinitions.get(job);
     // An ended job's definition is gone: its task here was canceled, and the cancel follows.
     if (definition === undefined) continue;
     conn.jobs.add(job);
-    for (const part of definition) {
-      (parts ??= []).push(part);
-      bytes += part.length;
-    }
+    for (const part of definition) (parts ??= []).push(part);
   }
   if (parts === null) send(conn, message);
-  else if (bytes <= DEFINITIONS_IN_FRAME) send(conn, encodeBatch([...parts, message]));
-  else {
+  else sendAfter(conn, parts, message);
+}
+
+/** Definitions, then the message that needs them: frames of their own, written to the socket together. */
+function sendAfter(conn: Connection, parts: Uint8Array[], message: Uint8Array): void {
+  const ws = conn.ws;
+  if (!conn.open || !ws) return;
+  ws.cork(() => {
     for (const part of parts) send(conn, part);
     send(conn, message);
-  }
+  });
 }
 
 // Assignments, cancellations and steals from the scheduler.

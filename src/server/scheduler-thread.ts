@@ -7,7 +7,7 @@ import { TaskTable } from '../core/task-table.js';
 import { RingBuffer } from '../core/ring-buffer.js';
 import { Doorbell } from '../core/doorbell.js';
 import { RequestTable, ResourceRegistry } from '../core/resources.js';
-import { Scheduler, type SchedulerSink } from '../core/scheduler.js';
+import { Scheduler, TaskEvent, type SchedulerSink } from '../core/scheduler.js';
 import { exposePolled } from '../common/comlink-node.js';
 import { collectGarbage } from '../common/collect-garbage.js';
 import { ASSIGN_WORDS, EVENT_WORDS, IoToScheduler, SchedulerToIo, SchedulerToMain } from './ring-kinds.js';
@@ -142,6 +142,9 @@ const sink: SchedulerSink = {
     pushRecord(io, SchedulerToIo.Steal, taskRefs(workerId, rows, count));
   },
   event(kind, row, workerId, reason) {
+    // The control plane counts starts and ends; an assignment or a return
+    // shows in the shared table, and is a third of all events of a run.
+    if (kind === TaskEvent.Assigned || kind === TaskEvent.Returned) return;
     if ((eventCount + 1) * EVENT_WORDS > events.length) {
       const grown = new Uint32Array(events.length * 2);
       grown.set(events);

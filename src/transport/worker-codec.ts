@@ -24,9 +24,7 @@ import {
   WorkerStopping,
   JobDefinition,
   JobDefinitionT,
-  EncodedMessage,
   ForgetJobs,
-  MessageBatch,
 } from './generated/protocol.js';
 import { readStructWords, writeStructWords } from './struct-vector.js';
 
@@ -64,26 +62,6 @@ export function encodeRegistered(workerId: number, serverUid: string, idleTimeou
 
 export function encodeJobDefinition(def: JobDefinitionT): Uint8Array {
   return serverMessage(ServerPayload.JobDefinition, def.pack(builder));
-}
-
-/**
- * Server messages (each a whole encoded ServerToWorker, not a batch itself)
- * as one message, for one frame.
- */
-export function encodeBatch(messages: readonly Uint8Array[]): Uint8Array {
-  const offsets = messages.map((m) => EncodedMessage.createEncodedMessage(builder, builder.createByteVector(m)));
-  return serverMessage(ServerPayload.MessageBatch, MessageBatch.createMessageBatch(builder, MessageBatch.createMessagesVector(builder, offsets)));
-}
-
-/** The messages of a batch, in order, as views into its bytes. */
-export function batchMessages(batch: MessageBatch): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const item = new EncodedMessage();
-  for (let i = 0; i < batch.messagesLength(); i++) {
-    const bytes = batch.messages(i, item)?.bytesArray();
-    if (bytes) out.push(bytes);
-  }
-  return out;
 }
 
 /** `words` holds `count` assignments of ASSIGNMENT_WORDS each. */

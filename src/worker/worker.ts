@@ -17,7 +17,6 @@ import {
   encodeStealResponse,
   encodeStopping,
   encodeUpdates,
-  batchMessages,
   stealWords,
   type FailureRecord,
 } from '../transport/worker-codec.js';
@@ -27,7 +26,6 @@ import {
   CancelTasks,
   ForgetJobs,
   JobDefinition,
-  MessageBatch,
   ServerPayload,
   StealTasks,
   StopWorker,
@@ -305,7 +303,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   const registration = new Promise<number>((r) => (registered = r));
   let serverIdleTimeout = 0;
 
-  const onServerMessage = (plain: Uint8Array, inBatch: boolean): void => {
+  const onServerMessage = (plain: Uint8Array): void => {
     const msg = decodeServerMessage(plain);
     switch (msg.payloadType()) {
       case ServerPayload.AssignTasks:
@@ -315,13 +313,8 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
         onAssignMultiNode(msg.payload(new AssignMultiNode()) as AssignMultiNode);
         break;
       case ServerPayload.JobDefinition:
+        // The assignment that needs it follows, and starts what it can.
         catalog.addEncoded((msg.payload(new JobDefinition()) as JobDefinition).jobId(), plain);
-        // In a batch the assignment that needs the job comes next and starts what it can.
-        if (!inBatch) tryStart();
-        break;
-      case ServerPayload.MessageBatch:
-        if (inBatch) break; // batches do not nest
-        for (const part of batchMessages(msg.payload(new MessageBatch()) as MessageBatch)) onServerMessage(part, true);
         break;
       case ServerPayload.CancelTasks:
         onCancel(cancelWords(msg.payload(new CancelTasks()) as CancelTasks));
@@ -356,7 +349,7 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
 
   const socket = await SecureSocket.connect(access.worker.host, access.worker.port, key, 'worker', {
     message(plain) {
-      onServerMessage(plain, false);
+      onServerMessage(plain);
     },
     close(reason) {
       if (ending) return;

@@ -6,13 +6,10 @@ import {
   ASSIGNMENT_WORDS,
   TASK_REF_WORDS,
   assignmentWords,
-  batchMessages,
   decodeServerMessage,
   decodeWorkerMessage,
   encodeAssign,
-  encodeBatch,
   encodeForgetJobs,
-  encodeJobDefinition,
   forgottenJobs,
   encodeUpdates,
   finishedWords,
@@ -21,9 +18,6 @@ import {
 import {
   AssignTasks,
   ForgetJobs,
-  JobDefinition,
-  JobDefinitionT,
-  MessageBatch,
   ServerPayload,
   TaskUpdates,
 } from '../../src/transport/generated/protocol.js';
@@ -60,32 +54,25 @@ test('task updates keep started, finished and failed records apart', () => {
   assert.equal(updates.failed(0)!.error(), 'exit code 3');
 });
 
-test('a batch carries whole messages in order: job definitions, then the assignment that needs them', () => {
-  const definitions = [7, 8].map((job) => encodeJobDefinition(new JobDefinitionT(job, `/submit/${job}`, '', [])));
+/** The message's bytes as they are, and copied to an odd address (as a frame may leave them). */
+function alignedAndNot(bytes: Uint8Array): Uint8Array[] {
+  const shifted = new Uint8Array(bytes.length + 1).subarray(1);
+  shifted.set(bytes);
+  return [bytes, shifted];
+}
+
+test('an assignment is read as sent, also out of an unaligned buffer', () => {
   const words = randomWords(3 * ASSIGNMENT_WORDS, 9);
-  const assign = encodeAssign(words, 3);
-  const batch = decodeServerMessage(encodeBatch([...definitions, assign]));
-  assert.equal(batch.payloadType(), ServerPayload.MessageBatch);
-  const parts = batchMessages(batch.payload(new MessageBatch()) as MessageBatch);
-  assert.deepEqual(parts, [...definitions, assign]);
-  const jobs = parts.slice(0, 2).map((p) => (decodeServerMessage(p).payload(new JobDefinition()) as JobDefinition).unpack());
-  assert.deepEqual(
-    jobs.map((j) => [j.jobId, j.submitDir]),
-    [
-      [7, '/submit/7'],
-      [8, '/submit/8'],
-    ],
-  );
-  // The assignment's struct vector is read from inside the batch's bytes.
-  assert.deepEqual(assignmentWords(decodeServerMessage(parts[2]!).payload(new AssignTasks()) as AssignTasks), words);
+  for (const plain of alignedAndNot(encodeAssign(words, 3))) {
+    const msg = decodeServerMessage(plain);
+    assert.equal(msg.payloadType(), ServerPayload.AssignTasks);
+    assert.deepEqual(assignmentWords(msg.payload(new AssignTasks()) as AssignTasks), words);
+  }
 });
 
 test('the ended jobs a worker may forget arrive as sent, also out of an unaligned buffer', () => {
   const ids = Uint32Array.of(1, 7, 4_000_000_000, 42);
-  const bytes = encodeForgetJobs(ids);
-  const shifted = new Uint8Array(bytes.length + 1).subarray(1);
-  shifted.set(bytes);
-  for (const plain of [bytes, shifted]) {
+  for (const plain of alignedAndNot(encodeForgetJobs(ids))) {
     const msg = decodeServerMessage(plain);
     assert.equal(msg.payloadType(), ServerPayload.ForgetJobs);
     assert.deepEqual(forgottenJobs(msg.payload(new ForgetJobs()) as ForgetJobs), ids);

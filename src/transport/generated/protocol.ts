@@ -52,14 +52,13 @@ export enum ServerPayload {
   StopWorker = 5,
   AssignMultiNode = 6,
   StealTasks = 7,
-  MessageBatch = 8,
-  ForgetJobs = 9
+  ForgetJobs = 8
 }
 
 export function unionToServerPayload(
   type: ServerPayload,
-  accessor: (obj:AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered) => AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null
-): AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null {
+  accessor: (obj:AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|StealTasks|StopWorker|WorkerRegistered) => AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|StealTasks|StopWorker|WorkerRegistered|null
+): AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|StealTasks|StopWorker|WorkerRegistered|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'WorkerRegistered': return accessor(new WorkerRegistered())! as WorkerRegistered;
@@ -69,7 +68,6 @@ export function unionToServerPayload(
     case 'StopWorker': return accessor(new StopWorker())! as StopWorker;
     case 'AssignMultiNode': return accessor(new AssignMultiNode())! as AssignMultiNode;
     case 'StealTasks': return accessor(new StealTasks())! as StealTasks;
-    case 'MessageBatch': return accessor(new MessageBatch())! as MessageBatch;
     case 'ForgetJobs': return accessor(new ForgetJobs())! as ForgetJobs;
     default: return null;
   }
@@ -77,9 +75,9 @@ export function unionToServerPayload(
 
 export function unionListToServerPayload(
   type: ServerPayload, 
-  accessor: (index: number, obj:AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered) => AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null, 
+  accessor: (index: number, obj:AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|StealTasks|StopWorker|WorkerRegistered) => AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|StealTasks|StopWorker|WorkerRegistered|null, 
   index: number
-): AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|MessageBatch|StealTasks|StopWorker|WorkerRegistered|null {
+): AssignMultiNode|AssignTasks|CancelTasks|ForgetJobs|JobDefinition|StealTasks|StopWorker|WorkerRegistered|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'WorkerRegistered': return accessor(index, new WorkerRegistered())! as WorkerRegistered;
@@ -89,7 +87,6 @@ export function unionListToServerPayload(
     case 'StopWorker': return accessor(index, new StopWorker())! as StopWorker;
     case 'AssignMultiNode': return accessor(index, new AssignMultiNode())! as AssignMultiNode;
     case 'StealTasks': return accessor(index, new StealTasks())! as StealTasks;
-    case 'MessageBatch': return accessor(index, new MessageBatch())! as MessageBatch;
     case 'ForgetJobs': return accessor(index, new ForgetJobs())! as ForgetJobs;
     default: return null;
   }
@@ -3267,183 +3264,6 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
-export class MessageBatch {
-  bb: flatbuffers.ByteBuffer|null = null;
-  bb_pos = 0;
-  __init(i:number, bb:flatbuffers.ByteBuffer):MessageBatch {
-  this.bb_pos = i;
-  this.bb = bb;
-  return this;
-}
-
-static getRootAsMessageBatch(bb:flatbuffers.ByteBuffer, obj?:MessageBatch):MessageBatch {
-  return (obj || new MessageBatch()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
-}
-
-static getSizePrefixedRootAsMessageBatch(bb:flatbuffers.ByteBuffer, obj?:MessageBatch):MessageBatch {
-  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
-  return (obj || new MessageBatch()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
-}
-
-messages(index: number, obj?:EncodedMessage):EncodedMessage|null {
-  const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? (obj || new EncodedMessage()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
-}
-
-messagesLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-static startMessageBatch(builder:flatbuffers.Builder) {
-  builder.startObject(1);
-}
-
-static addMessages(builder:flatbuffers.Builder, messagesOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(0, messagesOffset, 0);
-}
-
-static createMessagesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
-  builder.startVector(4, data.length, 4);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addOffset(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startMessagesVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(4, numElems, 4);
-}
-
-static endMessageBatch(builder:flatbuffers.Builder):flatbuffers.Offset {
-  const offset = builder.endObject();
-  return offset;
-}
-
-static createMessageBatch(builder:flatbuffers.Builder, messagesOffset:flatbuffers.Offset):flatbuffers.Offset {
-  MessageBatch.startMessageBatch(builder);
-  MessageBatch.addMessages(builder, messagesOffset);
-  return MessageBatch.endMessageBatch(builder);
-}
-
-unpack(): MessageBatchT {
-  return new MessageBatchT(
-    this.bb!.createObjList(this.messages.bind(this), this.messagesLength())
-  );
-}
-
-
-unpackTo(_o: MessageBatchT): void {
-  _o.messages = this.bb!.createObjList(this.messages.bind(this), this.messagesLength());
-}
-}
-
-export class MessageBatchT {
-constructor(
-  public messages: (EncodedMessageT)[] = []
-){}
-
-
-pack(builder:flatbuffers.Builder): flatbuffers.Offset {
-  const messages = MessageBatch.createMessagesVector(builder, builder.createObjectOffsetList(this.messages));
-
-  return MessageBatch.createMessageBatch(builder,
-    messages
-  );
-}
-}
-
-export class EncodedMessage {
-  bb: flatbuffers.ByteBuffer|null = null;
-  bb_pos = 0;
-  __init(i:number, bb:flatbuffers.ByteBuffer):EncodedMessage {
-  this.bb_pos = i;
-  this.bb = bb;
-  return this;
-}
-
-static getRootAsEncodedMessage(bb:flatbuffers.ByteBuffer, obj?:EncodedMessage):EncodedMessage {
-  return (obj || new EncodedMessage()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
-}
-
-static getSizePrefixedRootAsEncodedMessage(bb:flatbuffers.ByteBuffer, obj?:EncodedMessage):EncodedMessage {
-  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
-  return (obj || new EncodedMessage()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
-}
-
-bytes(index: number):number|null {
-  const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
-}
-
-bytesLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-bytesArray():Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
-}
-
-static startEncodedMessage(builder:flatbuffers.Builder) {
-  builder.startObject(1);
-}
-
-static addBytes(builder:flatbuffers.Builder, bytesOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(0, bytesOffset, 0);
-}
-
-static createBytesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
-  builder.startVector(1, data.length, 1);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addInt8(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startBytesVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(1, numElems, 1);
-}
-
-static endEncodedMessage(builder:flatbuffers.Builder):flatbuffers.Offset {
-  const offset = builder.endObject();
-  return offset;
-}
-
-static createEncodedMessage(builder:flatbuffers.Builder, bytesOffset:flatbuffers.Offset):flatbuffers.Offset {
-  EncodedMessage.startEncodedMessage(builder);
-  EncodedMessage.addBytes(builder, bytesOffset);
-  return EncodedMessage.endEncodedMessage(builder);
-}
-
-unpack(): EncodedMessageT {
-  return new EncodedMessageT(
-    this.bb!.createScalarList(this.bytes.bind(this), this.bytesLength())
-  );
-}
-
-
-unpackTo(_o: EncodedMessageT): void {
-  _o.bytes = this.bb!.createScalarList(this.bytes.bind(this), this.bytesLength());
-}
-}
-
-export class EncodedMessageT {
-constructor(
-  public bytes: (number)[] = []
-){}
-
-
-pack(builder:flatbuffers.Builder): flatbuffers.Offset {
-  const bytes = EncodedMessage.createBytesVector(builder, this.bytes);
-
-  return EncodedMessage.createEncodedMessage(builder,
-    bytes
-  );
-}
-}
-
 export class ForgetJobs {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -3617,7 +3437,7 @@ unpackTo(_o: ServerToWorkerT): void {
 export class ServerToWorkerT {
 constructor(
   public payloadType: ServerPayload = ServerPayload.NONE,
-  public payload: AssignMultiNodeT|AssignTasksT|CancelTasksT|ForgetJobsT|JobDefinitionT|MessageBatchT|StealTasksT|StopWorkerT|WorkerRegisteredT|null = null
+  public payload: AssignMultiNodeT|AssignTasksT|CancelTasksT|ForgetJobsT|JobDefinitionT|StealTasksT|StopWorkerT|WorkerRegisteredT|null = null
 ){}
 
 
