@@ -67,3 +67,30 @@ test('hq server stop ends running tasks and tells waiting clients', async (t) =>
   await eventually(() => (processAlive(pid) ? undefined : true), 'task process ends with the server');
   assert.match(await waiting, /Connection to the server lost/);
 });
+
+test('jobs waiting before any worker run with their own commands on the worker that comes, also an open job extended later', async (t) => {
+  const c = await Cluster.start();
+  t.after(() => c.stop());
+  const work = c.mkdir('work');
+  // The first assignment to the worker names tasks of all of these jobs at once.
+  for (const word of ['alpha', 'beta', 'gamma']) {
+    await c.hqOk(['submit', '--array', '1-3', '--env', `WORD=${word}`, '--', 'bash', '-c', 'echo $WORD $HQ_TASK_ID'], { cwd: work });
+  }
+  // An open job's tasks run in the directory it was opened in.
+  const open = (await c.hqJson<{ id: number }>(['job', 'open'], { cwd: work })).id;
+  await c.hqOk(['submit', '--job', String(open), '--', 'bash', '-c', 'echo first'], { cwd: work });
+  await c.startWorker({ cpus: 2 });
+  const firstOut = path.join(work, `job-${open}`, '0.stdout');
+  await eventually(() => (fs.existsSync(firstOut) && fs.readFileSync(firstOut, 'utf8') === 'first\n' ? true : undefined), 'first task of the open job');
+  // The worker knows the open job already: the new submission's definition reaches it on its own.
+  await c.hqOk(['submit', '--job', String(open), '--', 'bash', '-c', 'echo second'], { cwd: work });
+  await c.hqOk(['job', 'close', String(open)]);
+  const waited = await c.hq(['job', 'wait', 'all'], { timeoutMs: 60_000 });
+  assert.equal(waited.code, 0, waited.stderr);
+  ['alpha', 'beta', 'gamma'].forEach((word, i) => {
+    for (let task = 1; task <= 3; task++) {
+      assert.equal(fs.readFileSync(path.join(work, `job-${i + 1}`, `${task}.stdout`), 'utf8'), `${word} ${task}\n`);
+    }
+  });
+  assert.equal(fs.readFileSync(path.join(work, `job-${open}`, '1.stdout'), 'utf8'), 'second\n');
+});
