@@ -6,12 +6,15 @@ export class SchedulerJob {
   readonly id: number;
   /** Crash limit of tasks whose template has none of its own (0 = no limit). */
   readonly crashLimit: number;
+  // Each list starts as an array of its first element's size: V8 gives an
+  // empty array 17 slots at its first push, and workflows leave thousands
+  // of one-task jobs.
   /** One group per distinct (resource request, priority) among the job's rows; few. */
-  readonly groups: TaskGroup[] = [];
+  private groupList: TaskGroup[] = [];
   /** Submitted row ranges as (start, count) pairs. */
-  readonly ranges: number[] = [];
+  private rangeList: number[] = [];
   /** Crash limit per task template (as rows name it), -1 where the job's applies; per template, never per row. */
-  private readonly templateCrashLimits: number[] = [];
+  private templateCrashLimits: number[] = [];
   private readonly requests: RequestTable;
 
   constructor(id: number, crashLimit: number, requests: RequestTable) {
@@ -20,19 +23,34 @@ export class SchedulerJob {
     this.requests = requests;
   }
 
+  get groups(): readonly TaskGroup[] {
+    return this.groupList;
+  }
+
+  get ranges(): readonly number[] {
+    return this.rangeList;
+  }
+
   /**
    * The group of rows with `request` and `priority` (rows of one job may differ
    * in both), created with `nextSeq` when missing. The request decides whether
    * the group's tasks are multi-node and their time request.
    */
   group(request: number, priority: number, nextSeq: () => number): TaskGroup {
-    for (const group of this.groups) if (group.request === request && group.priority === priority) return group;
+    for (const group of this.groupList) if (group.request === request && group.priority === priority) return group;
     const group = new TaskGroup(this.id, priority, request, nextSeq(), this.requests.nodes(request), this.requests.timeRequestMs(request));
-    this.groups.push(group);
+    if (this.groupList.length === 0) this.groupList = [group];
+    else this.groupList.push(group);
     return group;
   }
 
+  addRange(startRow: number, count: number): void {
+    if (this.rangeList.length === 0) this.rangeList = [startRow, count];
+    else this.rangeList.push(startRow, count);
+  }
+
   setCrashLimit(template: number, crashLimit: number): void {
+    if (this.templateCrashLimits.length === 0) this.templateCrashLimits = Array.from({ length: template + 1 }, () => -1);
     while (this.templateCrashLimits.length <= template) this.templateCrashLimits.push(-1);
     this.templateCrashLimits[template] = crashLimit;
   }

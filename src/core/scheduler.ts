@@ -245,7 +245,7 @@ export class Scheduler {
     const withDeps = deps !== undefined && this.checkDeps(deps, startRow, count);
     this.growRequestCounts();
     if (end > this.rowLimit) this.rowLimit = end;
-    job.ranges.push(startRow, count);
+    job.addRange(startRow, count);
     if (!withDeps) {
       this.enqueueReady(job, startRow, end);
       return;

@@ -229,7 +229,7 @@ export class ControlPlane {
     let rowsLeft = runs[1]!;
     templates.forEach((t, i) => {
       const template = job.templates.length;
-      job.templates.push(t.template);
+      job.addTemplate(t.template);
       for (const ids of t.idRuns) {
         let firstId = ids.start;
         let idsLeft = Math.floor((ids.end - ids.start) / ids.step) + 1;

@@ -65,8 +65,10 @@ function lastId(s: JobSegment): number {
 }
 
 export class Job {
-  readonly segments: JobSegment[] = [];
-  readonly templates: TemplateDescription[] = [];
+  // The first element gets an array of one (V8 gives an empty array 17
+  // slots at its first push), as a workflow keeps thousands of one-task jobs.
+  private segmentList: JobSegment[] = [];
+  private templateList: TemplateDescription[] = [];
   taskCount = 0;
   finished = 0;
   failed = 0;
@@ -80,7 +82,7 @@ export class Job {
   /** The I/O threads were told that the job ended (see ControlPlane.announceEnded). */
   endAnnounced = false;
   /** Resolved when every task has ended (and the job is not open). */
-  private waiters: Array<() => void> = [];
+  private waiters: Array<() => void> | null = null;
   /**
    * Lookup index of the segments, rebuilt after a change: segment indices
    * sorted by first id, and per position the largest last id so far, so a
@@ -102,9 +104,23 @@ export class Job {
     return !this.isOpen && this.ended >= this.taskCount;
   }
 
+  get segments(): readonly JobSegment[] {
+    return this.segmentList;
+  }
+
+  get templates(): readonly TemplateDescription[] {
+    return this.templateList;
+  }
+
+  addTemplate(template: TemplateDescription): void {
+    if (this.templateList.length === 0) this.templateList = [template];
+    else this.templateList.push(template);
+  }
+
   addSegment(segment: JobSegment): void {
     if (segment.count < 1 || segment.step < 1) throw new RangeError(`invalid job segment of ${segment.count} rows, step ${segment.step}`);
-    this.segments.push(segment);
+    if (this.segmentList.length === 0) this.segmentList = [segment];
+    else this.segmentList.push(segment);
     this.taskCount += segment.count;
     this.byFirstId = null;
   }
@@ -193,7 +209,7 @@ export class Job {
 
   whenDone(): Promise<void> {
     if (this.isDone) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
   }
 
   /** Call after counters change. */
@@ -201,7 +217,7 @@ export class Job {
     if (!this.isDone) return;
     if (!this.endTime) this.endTime = Date.now();
     const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
+    this.waiters = null;
+    if (waiters !== null) for (const w of waiters) w();
   }
 }
