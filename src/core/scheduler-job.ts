@@ -1,14 +1,13 @@
 import type { RequestTable } from './resources.js';
 import { TaskGroup } from './task-group.js';
+import { appended } from '../common/tight-array.js';
 
 /** What the scheduler knows of a job: its settings, its rows and its waiting groups. */
 export class SchedulerJob {
   readonly id: number;
   /** Crash limit of tasks whose template has none of its own (0 = no limit). */
   readonly crashLimit: number;
-  // Each list starts as an array of its first element's size: V8 gives an
-  // empty array 17 slots at its first push, and workflows leave thousands
-  // of one-task jobs.
+  // Lists start at their exact size (see appended()): most jobs of a workflow hold one entry in each.
   /** One group per distinct (resource request, priority) among the job's rows; few. */
   private groupList: TaskGroup[] = [];
   /** Submitted row ranges as (start, count) pairs. */
@@ -39,14 +38,12 @@ export class SchedulerJob {
   group(request: number, priority: number, nextSeq: () => number): TaskGroup {
     for (const group of this.groupList) if (group.request === request && group.priority === priority) return group;
     const group = new TaskGroup(this.id, priority, request, nextSeq(), this.requests.nodes(request), this.requests.timeRequestMs(request));
-    if (this.groupList.length === 0) this.groupList = [group];
-    else this.groupList.push(group);
+    this.groupList = appended(this.groupList, group);
     return group;
   }
 
   addRange(startRow: number, count: number): void {
-    if (this.rangeList.length === 0) this.rangeList = [startRow, count];
-    else this.rangeList.push(startRow, count);
+    this.rangeList = appended(this.rangeList, startRow, count);
   }
 
   setCrashLimit(template: number, crashLimit: number): void {

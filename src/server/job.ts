@@ -4,6 +4,7 @@
 // array exists here.
 import type { JobState, TaskTemplate } from '../client/types.js';
 import { expandIds, rangeSize, type IdRange } from '../common/id-range.js';
+import { appended } from '../common/tight-array.js';
 
 /** A block of the job's rows: row `startRow + i` is task `firstId + i * step`. */
 export interface JobSegment {
@@ -65,8 +66,7 @@ function lastId(s: JobSegment): number {
 }
 
 export class Job {
-  // The first element gets an array of one (V8 gives an empty array 17
-  // slots at its first push), as a workflow keeps thousands of one-task jobs.
+  // Grown with appended(): most jobs of a workflow hold one of each.
   private segmentList: JobSegment[] = [];
   private templateList: TemplateDescription[] = [];
   taskCount = 0;
@@ -113,14 +113,12 @@ export class Job {
   }
 
   addTemplate(template: TemplateDescription): void {
-    if (this.templateList.length === 0) this.templateList = [template];
-    else this.templateList.push(template);
+    this.templateList = appended(this.templateList, template);
   }
 
   addSegment(segment: JobSegment): void {
     if (segment.count < 1 || segment.step < 1) throw new RangeError(`invalid job segment of ${segment.count} rows, step ${segment.step}`);
-    if (this.segmentList.length === 0) this.segmentList = [segment];
-    else this.segmentList.push(segment);
+    this.segmentList = appended(this.segmentList, segment);
     this.taskCount += segment.count;
     this.byFirstId = null;
   }
