@@ -14,7 +14,7 @@ import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
 import { collectGarbage } from '../common/collect-garbage.js';
 import type { Comlink } from '../common/comlink-node.js';
-import type { WorkerStateName } from '../client/types.js';
+import type { ResourceVariantSpec, WorkerStateName } from '../client/types.js';
 import { EVENT_WORDS, SchedulerToMain } from './ring-kinds.js';
 import { Job, type JobDescription, type JobSegment, type TemplateDescription } from './job.js';
 import { TaskState } from '../core/task-state.js';
@@ -64,6 +64,13 @@ export class ControlPlane {
   private workerWaiters: Array<{ count: number; resolve: () => void }> = [];
   /** Resource request ids the scheduler gave, by request. */
   private readonly requestIds = new Map<string, number>();
+  /**
+   * One copy of each distinct list of resource variants, shared by the
+   * templates that ask for it: a workflow's thousands of jobs mostly ask
+   * alike, and each copy is six objects. Nothing changes a template's
+   * variants after its submit.
+   */
+  private readonly variantCopies = new Map<string, ResourceVariantSpec[]>();
   /** Rows held back after a forget (see releaseRows), oldest first. */
   private readonly quarantine: Array<{ rows: Uint32Array; until: number }> = [];
   private stopped = false;
@@ -122,6 +129,7 @@ export class ControlPlane {
     const allocated = deps ? this.table.allocate(count) : this.table.allocateRuns(count);
     const runs = 'runs' in allocated ? allocated.runs : [allocated.start, count];
     this.dropStaleErrors(runs, count);
+    for (const t of templates) t.template.variants = this.sharedVariants(t.template.variants);
     this.fillRows(job, templates, requests, runs);
     // Chunks of new rows, and of new blocks made while filling them.
     const newChunks = [...allocated.newChunks, ...this.table.takeNewChunks()];
@@ -146,6 +154,14 @@ export class ControlPlane {
     await this.opts.scheduler.submitTasks(job.id, scheduling, crashLimits, runs, newChunks, rowDeps);
     log.debug(`job ${job.id}: ${count} tasks submitted`);
     return job.id;
+  }
+
+  private sharedVariants(variants: ResourceVariantSpec[]): ResourceVariantSpec[] {
+    const key = JSON.stringify(variants);
+    const known = this.variantCopies.get(key);
+    if (known !== undefined) return known;
+    this.variantCopies.set(key, variants);
+    return variants;
   }
 
   /** The scheduler's id of a resource request; asked for only the first time (identical requests share an id). */
