@@ -65,12 +65,13 @@ export class ControlPlane {
   /** Resource request ids the scheduler gave, by request. */
   private readonly requestIds = new Map<string, number>();
   /**
-   * One copy of each distinct list of resource variants, shared by the
-   * templates that ask for it: a workflow's thousands of jobs mostly ask
-   * alike, and each copy is six objects. Nothing changes a template's
-   * variants after its submit.
+   * Per resource request as submitted (time request and variants): the
+   * scheduler's id for it and one copy of the variants, which the templates
+   * asking alike share (a workflow's thousands of jobs mostly do, and each
+   * copy is six objects; nothing changes a template's variants after its
+   * submit). A known request costs a submit one key, not a conversion.
    */
-  private readonly variantCopies = new Map<string, ResourceVariantSpec[]>();
+  private readonly submittedRequests = new Map<string, { id: number; variants: ResourceVariantSpec[] }>();
   /** Rows held back after a forget (see releaseRows), oldest first. */
   private readonly quarantine: Array<{ rows: Uint32Array; until: number }> = [];
   private stopped = false;
@@ -121,7 +122,8 @@ export class ControlPlane {
     const deps = this.dependencies(job, templates);
 
     // A task's time request belongs to its resource request, as in HyperQueue.
-    const requests = await Promise.all(templates.map((t) => this.requestId(toCoreVariants(t.template.variants), t.template.timeRequest * 1000)));
+    const asked = await Promise.all(templates.map((t) => this.submittedRequest(t.template)));
+    const requests = asked.map((r) => r.id);
     const isNew = !job;
     if (!job) job = new Job(++this.lastJobId, desc);
     this.releaseQuarantined(Date.now());
@@ -129,7 +131,7 @@ export class ControlPlane {
     const allocated = deps ? this.table.allocate(count) : this.table.allocateRuns(count);
     const runs = 'runs' in allocated ? allocated.runs : [allocated.start, count];
     this.dropStaleErrors(runs, count);
-    for (const t of templates) t.template.variants = this.sharedVariants(t.template.variants);
+    templates.forEach((t, i) => (t.template.variants = asked[i]!.variants));
     this.fillRows(job, templates, requests, runs);
     // Chunks of new rows, and of new blocks made while filling them.
     const newChunks = [...allocated.newChunks, ...this.table.takeNewChunks()];
@@ -156,12 +158,13 @@ export class ControlPlane {
     return job.id;
   }
 
-  private sharedVariants(variants: ResourceVariantSpec[]): ResourceVariantSpec[] {
-    const key = JSON.stringify(variants);
-    const known = this.variantCopies.get(key);
+  private async submittedRequest(template: TemplateDescription): Promise<{ id: number; variants: ResourceVariantSpec[] }> {
+    const key = JSON.stringify([template.timeRequest, template.variants]);
+    const known = this.submittedRequests.get(key);
     if (known !== undefined) return known;
-    this.variantCopies.set(key, variants);
-    return variants;
+    const request = { id: await this.requestId(toCoreVariants(template.variants), template.timeRequest * 1000), variants: template.variants };
+    this.submittedRequests.set(key, request);
+    return request;
   }
 
   /** The scheduler's id of a resource request; asked for only the first time (identical requests share an id). */
