@@ -53,6 +53,8 @@ export class SchedulerWorker {
   incomingSteals = 0;
   /** Kept free for a blocked task for the rest of the current schedule() call. */
   closed = false;
+  /** Resources were given back since its queue was last promoted (see Scheduler.settle). */
+  promotePending = false;
   /** Allocations given back so far (its free resources may have grown since). */
   releases = 0;
   /** Queue stamp and `releases` at this worker's last steal attempt that found nothing. */

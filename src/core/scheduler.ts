@@ -110,6 +110,8 @@ export class Scheduler {
   private queueStamp = 0;
   private readonly open: SchedulerWorker[] = [];
   private readonly assignDirty: SchedulerWorker[] = [];
+  /** Workers that gave resources back and have not promoted their queue since. */
+  private readonly promoteDirty: SchedulerWorker[] = [];
   private readonly cancelDirty: SchedulerWorker[] = [];
   private readonly readyRows: number[] = [];
   private tentative = new Float64Array(256);
@@ -191,6 +193,7 @@ export class Scheduler {
 
   /** Rows queued on a worker (assigned, no resources held yet), in the order it will start them. */
   workerQueue(workerId: number): number[] {
+    this.settle();
     const queued = this.workerOf(workerId).queued;
     return Array.from({ length: queued.length }, (_, i) => queued.at(i));
   }
@@ -396,6 +399,7 @@ export class Scheduler {
    * lifetimes for time requests.
    */
   schedule(nowMs: number, sink: SchedulerSink = this.sink): void {
+    this.settle();
     const workers = this.workerOrder;
     const open = this.open;
     open.length = 0;
@@ -783,6 +787,7 @@ export class Scheduler {
   explain(row: number, workerId: number, nowMs: number): ExplainResult {
     if (!Number.isInteger(row) || row < 0 || row >= this.table.length) throw new RangeError(`task row ${row} is outside the table`);
     const worker = this.workerOf(workerId);
+    this.settle();
     const timeRequestMs = this.requests.timeRequestMs(this.table.request(row));
     let groupWorkers = 0;
     let groupIdleWorkers = 0;
@@ -823,6 +828,23 @@ export class Scheduler {
         this.queuedPerRequest[this.table.request(row)]--;
       }
     }
+  }
+
+  /**
+   * Promotes the queues of workers whose tasks ended since the last look at
+   * the model. Ended tasks only mark their worker: a batch of reports then
+   * costs one promotion per worker, and a task that ends while the model
+   * still had it queued (a worker runs its short tasks faster than their
+   * reports come back) never takes resources in the model at all.
+   */
+  private settle(): void {
+    const dirty = this.promoteDirty;
+    for (let i = 0; i < dirty.length; i++) {
+      const worker = dirty[i];
+      worker.promotePending = false;
+      if (this.workers.get(worker.id) === worker) this.promote(worker);
+    }
+    dirty.length = 0;
   }
 
   /** Queued tasks that reached the head of the worker's queue and fit take their resources. */
@@ -919,7 +941,10 @@ export class Scheduler {
     table.setState(row, state);
     table.setEndTime(row, nowMs);
     this.sink.event(event, row, worker.id, FailReason.None);
-    this.promote(worker);
+    if (!worker.promotePending) {
+      worker.promotePending = true;
+      this.promoteDirty.push(worker);
+    }
     return true;
   }
 

@@ -529,50 +529,55 @@ export class ControlPlane {
         const row = data[offset]! >>> 0;
         const members = Array.from(data.subarray(offset + 1, offset + words), (x) => x >>> 0);
         this.multiNodeWorkers.set(row, members);
-        return;
-      }
-      if (kind !== SchedulerToMain.Events) return;
-      const end = offset + words;
-      // Events come in runs of one job's tasks: one lookup per run.
-      let jobId = -1;
-      let job: Job | undefined;
-      let counted: Job | undefined;
-      for (let i = offset; i < end; i += EVENT_WORDS) {
-        const event = data[i]!;
-        const row = data[i + 1]! >>> 0;
-        const rowJob = this.table.job(row);
-        if (rowJob !== jobId) {
-          jobId = rowJob;
-          job = this.jobs.get(rowJob);
-        }
-        if (!job) continue;
-        if (event === TaskEvent.Started) {
-          if (!job.startTime) job.startTime = now;
-          continue;
-        }
-        if (event !== TaskEvent.Finished && event !== TaskEvent.Failed && event !== TaskEvent.Canceled) continue;
-        if (job !== counted) {
-          touched.add(job);
-          counted = job;
-        }
-        switch (event) {
-          case TaskEvent.Finished:
-            job.finished++;
-            break;
-          case TaskEvent.Failed:
-            job.failed++;
-            if (job.description.maxFails !== null && job.failed > job.description.maxFails) {
-              void this.cancel(job);
-            }
-            break;
-          case TaskEvent.Canceled:
-            job.canceled++;
-            break;
-        }
+      } else if (kind === SchedulerToMain.Events) {
+        this.countEvents(data, offset, offset + words, now, touched);
       }
     });
     for (const job of touched) job.checkDone();
     this.announceEnded(touched);
+  }
+
+  /** Counts one record of task events into their jobs; `touched` gathers jobs whose counts changed. */
+  private countEvents(data: Int32Array, offset: number, end: number, now: number, touched: Set<Job>): void {
+    // Events come in runs of one job's tasks: one lookup per run.
+    let jobId = -1;
+    let job: Job | undefined;
+    let counted: Job | undefined;
+    for (let i = offset; i < end; i += EVENT_WORDS) {
+      const event = data[i]!;
+      const row = data[i + 1]! >>> 0;
+      const rowJob = this.table.job(row);
+      if (rowJob !== jobId) {
+        jobId = rowJob;
+        job = this.jobs.get(rowJob);
+      }
+      if (!job) continue;
+      if (event === TaskEvent.Started) {
+        if (!job.startTime) job.startTime = now;
+        continue;
+      }
+      if (event !== TaskEvent.Finished && event !== TaskEvent.Failed && event !== TaskEvent.Canceled) continue;
+      if (job !== counted) {
+        touched.add(job);
+        counted = job;
+      }
+      // A task that ran between two reports of its worker comes as an end alone.
+      if (!job.startTime && event !== TaskEvent.Canceled) job.startTime = now;
+      switch (event) {
+        case TaskEvent.Finished:
+          job.finished++;
+          break;
+        case TaskEvent.Failed:
+          job.failed++;
+          if (job.description.maxFails !== null && job.failed > job.description.maxFails) {
+            void this.cancel(job);
+          }
+          break;
+        case TaskEvent.Canceled:
+          job.canceled++;
+          break;
+      }
+    }
   }
 
   async stop(): Promise<void> {

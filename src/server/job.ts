@@ -65,6 +65,17 @@ function lastId(s: JobSegment): number {
   return s.firstId + (s.count - 1) * s.step;
 }
 
+/**
+ * A time not reached yet. It is -0: equal to 0 and false like 0, but a
+ * double, as the times set later are. A field that starts as a small
+ * integer and later gets a double changes representation: V8 then gives
+ * every Job made before a deprecated shape, and code reading jobs is
+ * deoptimised job after job (counting task ends took six times longer with
+ * a thousand jobs than with one). Flatbuffers leave a field equal to its
+ * default 0 out, so -0 never reaches a client.
+ */
+const NOT_YET = -0;
+
 export class Job {
   // Grown with appended(): most jobs of a workflow hold one of each.
   private segmentList: JobSegment[] = [];
@@ -74,8 +85,9 @@ export class Job {
   failed = 0;
   canceled = 0;
   readonly submitTime = Date.now();
-  startTime = 0;
-  endTime = 0;
+  /** ms since the epoch; 0 (NOT_YET) until then. */
+  startTime = NOT_YET;
+  endTime = NOT_YET;
   isOpen = false;
   /** Whether the scheduler knows the job (an open job gets there with its first tasks). */
   scheduled = false;

@@ -66,7 +66,7 @@ export interface RunnerHooks {
    * record), so the server should hear of it at once: a worker lost while it
    * runs counts as its crash.
    */
-  started(row: number, instance: number, prompt: boolean): void;
+  started(run: TaskRun, prompt: boolean): void;
   /** How a task ended; not called for canceled tasks. */
   ended(run: TaskRun, outcome: TaskOutcome): void;
   /** A task that cannot be run at all. */
@@ -91,6 +91,8 @@ export interface TaskRun {
   pid: number;
   /** Its start was reported (for a task that may run long, when it was handed over). */
   startReported: boolean;
+  /** Where the report of its start was queued, for the `started` hook's own use (-1 before). */
+  startSeq: number;
   canceled: boolean;
   timedOut: boolean;
   streamError: string | null;
@@ -467,6 +469,7 @@ export class TaskRunner {
       launch,
       pid: 0,
       startReported: false,
+      startSeq: -1,
       canceled: false,
       timedOut: false,
       streamError: null,
@@ -519,7 +522,7 @@ export class TaskRunner {
     // anything, so that losing the worker counts as its crash.
     if (cls.prompt) {
       run.startReported = true;
-      this.hooks.started(row, instance, true);
+      this.hooks.started(run, true);
     }
   }
 
@@ -553,7 +556,7 @@ export class TaskRunner {
         killTaskGroup(pid);
       }, limit * 1000);
     }
-    if (!run.startReported) this.hooks.started(run.row, run.instance, false);
+    if (!run.startReported) this.hooks.started(run, false);
   }
 
   private onOutput(id: number, channel: 0 | 1, data: Uint8Array): void {

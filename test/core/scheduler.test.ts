@@ -211,6 +211,31 @@ test('a task may end without a start report', () => {
   assert.ok(h.scheduler.taskStarted(row + 1, 0, 8));
 });
 
+test('queued tasks that end without a start report leave the queue; the freed cpu goes to its head', () => {
+  const h = new SchedulerHarness();
+  const first = h.job(1, { count: 6 });
+  h.worker(1, 1, 3);
+  assert.deepEqual(h.schedule(), [first, first + 1, first + 2, first + 3]); // first holds the cpu, three queued
+  // One report of the worker: it ran three tasks between two reports.
+  for (const row of [first, first + 1, first + 2]) assert.ok(h.scheduler.taskFinished(row, 0, 5));
+  for (const row of [first, first + 1, first + 2]) {
+    assert.equal(h.table.state(row), TaskState.Finished);
+    assert.equal(h.table.startTime(row), 5);
+    assert.equal(h.table.endTime(row), 5);
+  }
+  assert.deepEqual(h.scheduler.workerLoad(1), { assigned: 1, running: 0 });
+  assert.deepEqual(h.scheduler.workerQueue(1), []); // first + 3 holds the cpu now
+  assert.deepEqual(h.schedule(), [first + 4, first + 5]);
+  assert.deepEqual(h.scheduler.workerQueue(1), [first + 4, first + 5]);
+  assert.ok(h.scheduler.taskStarted(first + 3, 0, 6));
+  assert.ok(h.scheduler.taskFinished(first + 3, 0, 7));
+  assert.deepEqual(h.scheduler.workerQueue(1), [first + 5]);
+  h.run(first + 4, 8);
+  h.run(first + 5, 10);
+  assert.deepEqual(h.scheduler.workerLoad(1), { assigned: 0, running: 0 });
+  assert.equal(h.scheduler.waitingCount(), 0);
+});
+
 test('a start report for a task the scheduler still had queued is trusted', () => {
   const h = new SchedulerHarness();
   const first = h.job(1, { count: 3 });

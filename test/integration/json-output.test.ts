@@ -12,6 +12,8 @@ import { assertMatchesSchema, testSchema as schema } from '../support/json-schem
 interface TaskJson {
   id: number;
   state: string;
+  started_at?: string;
+  finished_at?: string;
   cwd?: string;
   stdout?: string | null;
   stderr?: string | null;
@@ -23,6 +25,7 @@ interface TaskJson {
 interface JobDetailJson {
   info: { id: number; name: string; task_count: number; is_open: boolean; task_stats: Record<string, number> };
   max_fails: number | null;
+  started_at: string | null;
   finished_at: string | null;
   submits: Array<{ array: { program: { args: string[] }; resources: Array<{ resources: Array<{ resource: string; request: unknown }> }> } }>;
   tasks: TaskJson[];
@@ -136,6 +139,14 @@ test('job info carries the submit description and every task with resolved paths
     assert.equal(task.stderr, path.join(work, `job-${mixedJob}`, `${task.id}.stderr`));
   }
   assert.match(mixed.tasks[1]!.error ?? '', /exit code 1/);
+  for (const job of [done, mixed]) {
+    assert.ok(job.started_at !== null && job.finished_at !== null, `job ${job.info.id} has start and end times`);
+    assert.ok(Date.parse(job.started_at) <= Date.parse(job.finished_at), `job ${job.info.id} started before it ended`);
+    for (const task of job.tasks) {
+      assert.ok(task.started_at && task.finished_at, `task ${task.id} of job ${job.info.id} has start and end times`);
+      assert.ok(Date.parse(task.started_at) <= Date.parse(task.finished_at), `task ${task.id} of job ${job.info.id} started before it ended`);
+    }
+  }
   assert.deepEqual(
     impossible.tasks.map((t) => [t.id, t.state]),
     [[0, 'waiting']],

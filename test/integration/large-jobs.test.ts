@@ -7,6 +7,8 @@ import { Cluster } from '../support/cluster.js';
 interface TaskJson {
   id: number;
   state: string;
+  started_at?: string;
+  finished_at?: string;
 }
 
 let c: Cluster;
@@ -35,6 +37,11 @@ test('job info and task list of a job far longer than one answer part list every
   assert.equal(info!.info.task_stats.finished, tasks);
   assert.equal(info!.tasks.length, tasks);
   assert.ok(info!.tasks.every((t, i) => t.id === i + 1 && t.state === 'finished'));
+  // A zero-work worker reports its tasks ended only (start and end would
+  // leave in one report): the job and each task still get a start time.
+  const [times] = await (await c.client()).jobInfo({ kind: 'ids', ranges: [{ start: job, end: job, step: 1 }] });
+  assert.ok(times!.startTime > 0 && times!.startTime <= times!.endTime, `job times: ${times!.startTime}, ${times!.endTime}`);
+  assert.ok(info!.tasks.every((t) => t.started_at && t.finished_at && Date.parse(t.started_at) <= Date.parse(t.finished_at)));
 
   // Task lists print {"<job id>": [tasks]}.
   const listed = await c.hqJson<Record<string, TaskJson[]>>(['task', 'list', String(job), '--tasks', '100-29999:100'], { timeoutMs: 120_000 });

@@ -34,6 +34,21 @@ test('a 1000-task array runs to the end and the server stops with its workers', 
   }
   assert.equal(fs.readdirSync(outDir).length, 2000);
 
+  // The worker knows by now that such tasks are short: it reports most of
+  // them once they ended, start and end together. Job and tasks still have
+  // both times.
+  const short = await c.hqJson<{ id: number }>(['submit', '--array', '1-100', '--stdout', 'none', '--stderr', 'none', '--', 'true'], { cwd: work });
+  assert.equal((await c.hq(['job', 'wait', String(short.id)], { timeoutMs: 120_000 })).code, 0);
+  const [job] = await (await c.client()).jobInfo({ kind: 'ids', ranges: [{ start: short.id, end: short.id, step: 1 }] });
+  assert.ok(job!.startTime > 0 && job!.startTime <= job!.endTime, `job times: ${job!.startTime}, ${job!.endTime}`);
+  type Times = { started_at?: string; finished_at?: string };
+  const [json] = await c.hqJson<Array<{ tasks: Array<Times & { id: number }> }>>(['job', 'info', String(short.id)]);
+  assert.equal(json!.tasks.length, 100);
+  for (const task of json!.tasks) {
+    assert.ok(task.started_at && task.finished_at, `task ${task.id}: ${JSON.stringify(task)}`);
+    assert.ok(Date.parse(task.started_at) <= Date.parse(task.finished_at), `task ${task.id} started before it ended`);
+  }
+
   const stop = await c.hq(['server', 'stop']);
   assert.equal(stop.code, 0, stop.stderr);
   const serverExit = await c.server.waitExit();

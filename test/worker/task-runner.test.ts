@@ -89,7 +89,7 @@ function harness(resources: WorkerResource[], jobs: Array<{ id: number; cpus: nu
   const runner = new TaskRunner(
     { allocator, catalog, queue, workDir: tmp, hostname: 'test', workerId: () => 1, serverUid: () => 'uid' },
     {
-      started: (row, _instance, prompt) => started.push([row, prompt]),
+      started: (run, prompt) => started.push([run.row, prompt]),
       ended: (run, outcome) => ended.push([run, outcome]),
       rejected: () => assert.fail('no task should be rejected'),
       settled: () => {},
