@@ -250,12 +250,16 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
     dry = false;
     if (opts.zeroWork) {
       // Complete at once: measures scheduling and protocol overhead alone.
-      // Start and end would leave in one report, so the end alone goes (see withdrawStart).
+      // Start and end would leave in one report, so the end alone goes (see
+      // withdrawStart), and it goes now: waiting for the end of the socket
+      // read would merge the reports of assignments that arrived together,
+      // and the server would get them later and all at once.
       for (let i = 0; i < count; i++) {
         const at = i * ASSIGNMENT_WORDS;
         reportFinished(words[at]!, words[at + 1]!);
       }
       lastBusy = Date.now();
+      flush();
       return;
     }
     queue.push(words, priorityOf);
