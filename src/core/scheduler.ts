@@ -362,6 +362,31 @@ export class Scheduler {
     return true;
   }
 
+  /**
+   * taskFinished for each (row, instance) pair of words[from, to), as one
+   * report of a worker brings them: the worker is looked up once per change,
+   * not once per task.
+   */
+  tasksFinished(words: ArrayLike<number>, from: number, to: number, nowMs: number): void {
+    const table = this.table;
+    let workerId = -1;
+    let worker: SchedulerWorker | undefined;
+    for (let i = from; i + 1 < to; i += 2) {
+      const row = words[i]! >>> 0;
+      if (!this.isCurrent(row, words[i + 1]! >>> 0)) continue;
+      const current = table.state(row);
+      if (current !== TaskState.Running && current !== TaskState.Assigned) continue;
+      const id = table.worker(row);
+      if (id !== workerId) {
+        workerId = id;
+        worker = this.workers.get(id);
+      }
+      if (worker === undefined) continue;
+      this.endOn(worker, row, current, nowMs, TaskState.Finished, TaskEvent.Finished);
+      if (this.deps !== null) this.releaseDependants(row);
+    }
+  }
+
   taskFailed(row: number, instance: number, nowMs: number): boolean {
     if (!this.taskEnded(row, instance, nowMs, TaskState.Failed, TaskEvent.Failed)) return false;
     this.cancelDependants(row, nowMs);
@@ -934,6 +959,13 @@ export class Scheduler {
     if (!this.isCurrent(row, instance) || (current !== TaskState.Running && current !== TaskState.Assigned)) return false;
     const worker = this.workers.get(table.worker(row));
     if (worker === undefined) return false;
+    this.endOn(worker, row, current, nowMs, state, event);
+    return true;
+  }
+
+  /** Ends a current row on its worker (see taskEnded). */
+  private endOn(worker: SchedulerWorker, row: number, current: TaskState, nowMs: number, state: TaskState, event: TaskEvent): void {
+    const table = this.table;
     if (this.stealThief.get(row) !== 0) this.clearSteal(row, worker);
     if (this.isMultiNode(row)) this.endMultiNode(row, worker, current);
     else this.detach(worker, row, current);
@@ -945,7 +977,6 @@ export class Scheduler {
       worker.promotePending = true;
       this.promoteDirty.push(worker);
     }
-    return true;
   }
 
   // ------------------------------------------------------------ multi-node

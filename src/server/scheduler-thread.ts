@@ -171,7 +171,7 @@ function drainIo(): void {
       if (kind === IoToScheduler.Started) {
         for (let i = offset; i < end; i += 2) scheduler.taskStarted(data[i]! >>> 0, data[i + 1]! >>> 0, now);
       } else if (kind === IoToScheduler.Finished) {
-        for (let i = offset; i < end; i += 2) scheduler.taskFinished(data[i]! >>> 0, data[i + 1]! >>> 0, now);
+        scheduler.tasksFinished(data, offset, end, now);
       } else if (kind === IoToScheduler.Failed) {
         for (let i = offset; i < end; i += 2) scheduler.taskFailed(data[i]! >>> 0, data[i + 1]! >>> 0, now);
       } else if (kind === IoToScheduler.StealResult) {

@@ -236,6 +236,25 @@ test('queued tasks that end without a start report leave the queue; the freed cp
   assert.equal(h.scheduler.waitingCount(), 0);
 });
 
+test('tasksFinished takes a batch of (row, instance) pairs: stale and unknown ones are skipped', () => {
+  const h = new SchedulerHarness();
+  const first = h.job(1, { count: 4 });
+  h.worker(1, 1, 0);
+  h.worker(2, 1, 0);
+  assert.deepEqual(h.schedule().sort((a, b) => a - b), [first, first + 1]);
+  const on1 = h.table.worker(first) === 1 ? first : first + 1;
+  const on2 = on1 === first ? first + 1 : first;
+  h.scheduler.removeWorker(2, false); // on2 waits again with instance 1
+  const batch = Uint32Array.of(on1, 0, on2, 0, first + 3, 0);
+  h.scheduler.tasksFinished(batch, 0, batch.length, 9);
+  assert.equal(h.table.state(on1), TaskState.Finished);
+  assert.equal(h.table.startTime(on1), 9);
+  assert.equal(h.table.state(on2), TaskState.Waiting, 'an earlier run of a returned task');
+  assert.equal(h.table.state(first + 3), TaskState.Waiting, 'a task never assigned');
+  assert.deepEqual(h.scheduler.workerLoad(1), { assigned: 0, running: 0 });
+  assert.deepEqual(h.schedule(), [on2]);
+});
+
 test('a start report for a task the scheduler still had queued is trusted', () => {
   const h = new SchedulerHarness();
   const first = h.job(1, { count: 3 });
