@@ -373,9 +373,8 @@ export class Scheduler {
     let worker: SchedulerWorker | undefined;
     for (let i = from; i + 1 < to; i += 2) {
       const row = words[i]! >>> 0;
-      if (!this.isCurrent(row, words[i + 1]! >>> 0)) continue;
-      const current = table.state(row);
-      if (current !== TaskState.Running && current !== TaskState.Assigned) continue;
+      const current = this.endableState(row, words[i + 1]! >>> 0);
+      if (current === -1) continue;
       const id = table.worker(row);
       if (id !== workerId) {
         workerId = id;
@@ -954,13 +953,19 @@ export class Scheduler {
   }
 
   private taskEnded(row: number, instance: number, nowMs: number, state: TaskState, event: TaskEvent): boolean {
-    const table = this.table;
-    const current = table.state(row);
-    if (!this.isCurrent(row, instance) || (current !== TaskState.Running && current !== TaskState.Assigned)) return false;
-    const worker = this.workers.get(table.worker(row));
+    const current = this.endableState(row, instance);
+    if (current === -1) return false;
+    const worker = this.workers.get(this.table.worker(row));
     if (worker === undefined) return false;
     this.endOn(worker, row, current, nowMs, state, event);
     return true;
+  }
+
+  /** The state of a row a report may end (its current instance, Running or Assigned), else -1. */
+  private endableState(row: number, instance: number): TaskState | -1 {
+    if (!this.isCurrent(row, instance)) return -1;
+    const current = this.table.state(row);
+    return current === TaskState.Running || current === TaskState.Assigned ? current : -1;
   }
 
   /** Ends a current row on its worker (see taskEnded). */

@@ -552,17 +552,14 @@ export class ControlPlane {
         job = this.jobs.get(rowJob);
       }
       if (!job) continue;
-      if (event === TaskEvent.Started) {
-        if (!job.startTime) job.startTime = now;
-        continue;
-      }
+      // A task that ran between two reports of its worker comes as an end alone: that starts the job too.
+      const ran = event === TaskEvent.Started || event === TaskEvent.Finished || event === TaskEvent.Failed;
+      if (ran && !job.startTime) job.startTime = now;
       if (event !== TaskEvent.Finished && event !== TaskEvent.Failed && event !== TaskEvent.Canceled) continue;
       if (job !== counted) {
         touched.add(job);
         counted = job;
       }
-      // A task that ran between two reports of its worker comes as an end alone.
-      if (!job.startTime && event !== TaskEvent.Canceled) job.startTime = now;
       switch (event) {
         case TaskEvent.Finished:
           job.finished++;
