@@ -73,3 +73,19 @@ test('the built hq.cjs, run through a symbolic link, hands over to its own hq-ex
   assert.equal(run(path.join(links, 'hq'), ['--version'], env).stdout.trim(), VERSION);
   expectNoServer(path.join(links, 'hq'), env);
 });
+
+test('short commands start Node without NODE_EXTRA_CA_CERTS; a worker keeps it for its tasks', { skip: !hasGcc && 'no gcc' }, () => {
+  // Node reads the named bundle as it starts, and warns when it cannot.
+  const env = { ...process.env, NODE_EXTRA_CA_CERTS: path.join(os.tmpdir(), 'no-such-bundle.pem'), HQ_COMMAND_HOST: '0' };
+  const hq = path.join(BUNDLE_DIR, 'hq.cjs');
+  // One line on stderr, hq's own: Node never looked for the bundle.
+  expectNoServer(hq, env);
+  const serverDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-exec-test-'));
+  try {
+    const r = run(hq, ['--server-dir', serverDir, 'worker', 'start'], env);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /Ignoring extra certs from `[^`]*no-such-bundle\.pem`/);
+  } finally {
+    fs.rmSync(serverDir, { recursive: true, force: true });
+  }
+});

@@ -17,6 +17,8 @@
 //
 // Before any of that, a command line the server's command host can run is
 // sent there (command-host-client.c), when that server runs on this node.
+// Node starts without NODE_EXTRA_CA_CERTS unless it becomes a server or a
+// worker (see below).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -34,6 +36,17 @@
 #ifndef HQ_NODE
 #error "build with -DHQ_NODE=\"/path/to/node\" -DHQ_NODE_SIZE=<bytes> -DHQ_NODE_MTIME=<seconds>"
 #endif
+
+// Whether the command line starts a server or a worker: the words `server`
+// or `worker`, and `start`, before any `--`. A false yes only costs time.
+static int starts_server_or_worker(int argc, char **argv) {
+  int role = 0, start = 0;
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    if (strcmp(argv[i], "server") == 0 || strcmp(argv[i], "worker") == 0) role = 1;
+    if (strcmp(argv[i], "start") == 0) start = 1;
+  }
+  return role && start;
+}
 
 static int same_node(const struct stat *st) {
   return (long long)st->st_size == (long long)HQ_NODE_SIZE && (long long)st->st_mtim.tv_sec == (long long)HQ_NODE_MTIME;
@@ -61,6 +74,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hq: path too long: %s\n", dir);
     return 127;
   }
+
+  // Node reads the certificate bundle NODE_EXTRA_CA_CERTS names as it starts
+  // (some 50 ms for a system's whole bundle), although no hq command makes a
+  // TLS connection. A server and a worker keep it: a worker's tasks inherit
+  // its environment, and so will workers a server starts.
+  if (!starts_server_or_worker(argc, argv)) unsetenv("NODE_EXTRA_CA_CERTS");
 
   char **args = calloc((size_t)argc + 6, sizeof *args);
   if (args == NULL) return 127;
