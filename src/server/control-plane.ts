@@ -153,9 +153,14 @@ export class ControlPlane {
       job.scheduled = true;
     }
     // One call for all of it: with many small jobs the calls between threads cost more than the work.
-    await this.opts.scheduler.submitTasks(job.id, scheduling, crashLimits, runs, newChunks, rowDeps);
-    log.debug(`job ${job.id}: ${count} tasks submitted`);
-    return job.id;
+    // Not awaited: every later call to the scheduler (a cancel, a forget, a new worker) comes
+    // after it through the same port, so the submitting client need not wait for the round trip.
+    const id = job.id;
+    this.opts.scheduler
+      .submitTasks(id, scheduling, crashLimits, runs, newChunks, rowDeps)
+      .catch((e: Error) => log.warn(`the scheduler could not take the tasks of job ${id}: ${e.message}`));
+    log.debug(`job ${id}: ${count} tasks submitted`);
+    return id;
   }
 
   private async submittedRequest(template: TemplateDescription): Promise<{ id: number; variants: ResourceVariantSpec[] }> {

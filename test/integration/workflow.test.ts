@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Cluster, eventually, lines, oneLineError, processAlive } from '../support/cluster.js';
+import { trueTemplate } from '../../bench/client-jobs.js';
 
 test('a 1000-task array runs to the end and the server stops with its workers', async (t) => {
   const c = await Cluster.start({ workers: [{ cpus: 2 }] });
@@ -108,4 +109,34 @@ test('jobs waiting before any worker run with their own commands on the worker t
     }
   });
   assert.equal(fs.readFileSync(path.join(work, `job-${open}`, '1.stdout'), 'utf8'), 'second\n');
+});
+
+test('a job canceled right after its submit, over the same connection, never runs', async (t) => {
+  // The submit is answered before the scheduler thread has taken the job;
+  // the cancel must still reach the scheduler after it.
+  const c = await Cluster.start();
+  t.after(() => c.stop());
+  const work = c.mkdir('work');
+  const client = await c.client();
+  const spec = (name: string, tasks: number) => ({
+    name,
+    maxFails: null,
+    submitDir: work,
+    streamDir: '',
+    templates: [trueTemplate(tasks, { args: ['bash', '-c', `touch ${name}-$HQ_TASK_ID`], cwd: work })],
+  });
+  const canceled = await client.submit(spec('canceled', 20));
+  const result = await client.cancelJobs({ kind: 'ids', ranges: [{ start: canceled, end: canceled, step: 1 }] });
+  assert.deepEqual(
+    result.canceled.map((r) => [r.jobId, r.canceledTasks]),
+    [[canceled, 20]],
+  );
+  // A worker that comes afterwards runs the next job, and nothing of the canceled one.
+  const next = await client.submit(spec('next', 2));
+  await c.startWorker({ cpus: 2 });
+  const [first, second] = await client.waitJobs({ kind: 'ids', ranges: [{ start: canceled, end: next, step: 1 }] });
+  assert.equal(first!.state, 'CANCELED');
+  assert.equal(first!.counts.canceled, 20);
+  assert.equal(second!.state, 'FINISHED');
+  assert.deepEqual(fs.readdirSync(work).sort(), ['next-1', 'next-2']);
 });
