@@ -285,9 +285,10 @@ export class ControlPlane {
     this.jobs.delete(job.id);
     this.dropRowData(job);
     if (job.scheduled) this.opts.scheduler.forgetJob(job.id).catch((e: Error) => log.warn(`scheduler could not forget job ${job.id}: ${e.message}`));
-    // The I/O threads hear of its end first (same port, in order): that is what tells its workers.
+    // A job that ended and is forgotten at once may not have been announced
+    // yet: the announcement is what makes the I/O threads and the workers
+    // drop its definition, so it goes now.
     this.flushEndedJobs();
-    for (const io of this.opts.io) void io.forgetJob(job.id);
     this.releaseRows(job.segments, job.canceled > 0);
     return true;
   }

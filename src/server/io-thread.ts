@@ -413,10 +413,6 @@ const api: IoThreadApi = {
   knowWorker(workerId, hostname) {
     hostnames.set(workerId, hostname);
   },
-  forgetJob(jobId) {
-    jobDefinitions.delete(jobId);
-    for (const conn of workers.values()) conn.jobs.delete(jobId);
-  },
   jobsEnded(jobIds) {
     const told = new Map<Connection, number[]>();
     for (const jobId of jobIds) {

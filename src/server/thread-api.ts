@@ -43,7 +43,6 @@ export interface IoThreadApi {
   defineJob(jobId: number, definition: Uint8Array): void;
   /** Hostnames of all workers, for multi-node tasks that span I/O threads. */
   knowWorker(workerId: number, hostname: string): void;
-  forgetJob(jobId: number): void;
   /**
    * These jobs ended (no task of theirs can be assigned again): their
    * definitions go, and workers that know them are told to drop theirs.

@@ -120,9 +120,6 @@ export class InProcessServer {
     const io = {
       defineJob: async () => {},
       knowWorker: async () => {},
-      forgetJob: async (id: number) => {
-        this.ioCalls.push(`forget ${id}`);
-      },
       jobsEnded: async (ids: number[]) => {
         this.endedJobs.push(...ids);
         this.ioCalls.push(`ended ${ids.join(',')}`);
