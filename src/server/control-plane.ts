@@ -528,7 +528,8 @@ export class ControlPlane {
   }
 
   private drainEvents(ring: RingBuffer): void {
-    const touched = new Set<Job>();
+    // Jobs whose counts changed, each with the row of its task that ended last.
+    const touched = new Map<Job, number>();
     const now = Date.now();
     ring.drain((kind, data, offset, words) => {
       if (kind === SchedulerToMain.MultiNode) {
@@ -539,16 +540,21 @@ export class ControlPlane {
         this.countEvents(data, offset, offset + words, now, touched);
       }
     });
-    for (const job of touched) job.checkDone();
-    this.announceEnded(touched);
+    // A job that is done ended when its last task did, as the scheduler wrote it into the table.
+    for (const [job, row] of touched) job.checkDone(this.table.endTime(row) || now);
+    this.announceEnded(touched.keys());
   }
 
-  /** Counts one record of task events into their jobs; `touched` gathers jobs whose counts changed. */
-  private countEvents(data: Int32Array, offset: number, end: number, now: number, touched: Set<Job>): void {
+  /**
+   * Counts one record of task events into their jobs; `touched` gathers the
+   * jobs whose counts changed, each with its last ended row so far.
+   */
+  private countEvents(data: Int32Array, offset: number, end: number, now: number, touched: Map<Job, number>): void {
     // Events come in runs of one job's tasks: one lookup per run.
     let jobId = -1;
     let job: Job | undefined;
     let counted: Job | undefined;
+    let lastEnded = -1;
     for (let i = offset; i < end; i += EVENT_WORDS) {
       const event = data[i]!;
       const row = data[i + 1]! >>> 0;
@@ -559,13 +565,17 @@ export class ControlPlane {
       }
       if (!job) continue;
       // A task that ran between two reports of its worker comes as an end alone: that starts the job too.
+      // The job started when that task did, as the scheduler wrote it into the
+      // table: this drain may come a good while later (0 when the task was
+      // put back to waiting meanwhile).
       const ran = event === TaskEvent.Started || event === TaskEvent.Finished || event === TaskEvent.Failed;
-      if (ran && !job.startTime) job.startTime = now;
+      if (ran && !job.startTime) job.startTime = this.table.startTime(row) || now;
       if (event !== TaskEvent.Finished && event !== TaskEvent.Failed && event !== TaskEvent.Canceled) continue;
       if (job !== counted) {
-        touched.add(job);
+        if (counted) touched.set(counted, lastEnded);
         counted = job;
       }
+      lastEnded = row;
       switch (event) {
         case TaskEvent.Finished:
           job.finished++;
@@ -581,6 +591,7 @@ export class ControlPlane {
           break;
       }
     }
+    if (counted) touched.set(counted, lastEnded);
   }
 
   async stop(): Promise<void> {

@@ -222,10 +222,10 @@ export class Job {
     return new Promise((resolve) => (this.waiters ??= []).push(resolve));
   }
 
-  /** Call after counters change. */
-  checkDone(): void {
+  /** Call after counters change; `endTime` is when the job ended if it is done now. */
+  checkDone(endTime = Date.now()): void {
     if (!this.isDone) return;
-    if (!this.endTime) this.endTime = Date.now();
+    if (!this.endTime) this.endTime = endTime;
     const waiters = this.waiters;
     this.waiters = null;
     if (waiters !== null) for (const w of waiters) w();

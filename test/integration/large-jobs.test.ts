@@ -42,6 +42,15 @@ test('job info and task list of a job far longer than one answer part list every
   const [times] = await (await c.client()).jobInfo({ kind: 'ids', ranges: [{ start: job, end: job, step: 1 }] });
   assert.ok(times!.startTime > 0 && times!.startTime <= times!.endTime, `job times: ${times!.startTime}, ${times!.endTime}`);
   assert.ok(info!.tasks.every((t) => t.started_at && t.finished_at && Date.parse(t.started_at) <= Date.parse(t.finished_at)));
+  // The job started when its first task did and ended when its last task did.
+  const tasksOfJob = await (await c.client()).tasks({ kind: 'ids', ranges: [{ start: job, end: job, step: 1 }] }, { kind: 'all' });
+  let firstStart = Infinity;
+  let lastEnd = 0;
+  for (const t of tasksOfJob) {
+    firstStart = Math.min(firstStart, t.startTime);
+    lastEnd = Math.max(lastEnd, t.endTime);
+  }
+  assert.deepEqual([times!.startTime, times!.endTime], [firstStart, lastEnd]);
 
   // Task lists print {"<job id>": [tasks]}.
   const listed = await c.hqJson<Record<string, TaskJson[]>>(['task', 'list', String(job), '--tasks', '100-29999:100'], { timeoutMs: 120_000 });
