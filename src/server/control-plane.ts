@@ -209,7 +209,7 @@ export class ControlPlane {
   closeJob(job: Job): boolean {
     if (!job.isOpen) return false;
     job.isOpen = false;
-    if (job.ended >= job.taskCount && !job.endTime) job.endTime = Date.now();
+    // Its tasks may all have ended already: then it ends now.
     job.checkDone();
     this.announceEnded([job]);
     return true;
