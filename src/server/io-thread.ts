@@ -24,6 +24,7 @@ import {
   finishedWords,
   startedWords,
   stealResponseWords,
+  type DefinitionPart,
 } from '../transport/worker-codec.js';
 import { StealResponse, TaskUpdates, WorkerPayload, WorkerRegister, WorkerStopping } from '../transport/generated/protocol.js';
 import { exposeOn, wrapPort } from '../common/comlink-node.js';
@@ -309,11 +310,11 @@ function flushToScheduler(): void {
 }
 
 /**
- * Sends a worker an assignment (or another message naming tasks of `jobs`),
- * preceded by the definitions of the jobs it has not seen yet.
+ * The definitions of the jobs of `jobs` (every `stride`-th entry) that the
+ * worker has not had yet, which it now counts as sent; null when none.
  */
-function sendWithDefinitions(conn: Connection, jobs: ArrayLike<number>, stride: number, message: Uint8Array): void {
-  let parts: Uint8Array[] | null = null;
+function newDefinitions(conn: Connection, jobs: ArrayLike<number>, stride: number): DefinitionPart[] | null {
+  let parts: DefinitionPart[] | null = null;
   let previous = -1;
   for (let i = 0; i < jobs.length; i += stride) {
     const job = jobs[i]!;
@@ -325,25 +326,9 @@ function sendWithDefinitions(conn: Connection, jobs: ArrayLike<number>, stride: 
     // An ended job's definition is gone: its task here was canceled, and the cancel follows.
     if (definition === undefined) continue;
     conn.jobs.add(job);
-    for (const part of definition) (parts ??= []).push(part);
+    for (const part of definition) (parts ??= []).push([job, part]);
   }
-  if (parts === null) send(conn, message);
-  else sendAfter(conn, parts, message);
-}
-
-/**
- * Definitions, then the message that needs them, in frames of their own.
- * The definitions are corked into one write; the message is not: corked
- * together with an assignment of up to 160 KiB, they made the 1 000-job
- * benchmark's ratio worse by about 8% (see docs/performance.md).
- */
-function sendAfter(conn: Connection, parts: Uint8Array[], message: Uint8Array): void {
-  const ws = conn.ws;
-  if (!conn.open || !ws) return;
-  ws.cork(() => {
-    for (const part of parts) send(conn, part);
-  });
-  send(conn, message);
+  return parts;
 }
 
 // Assignments, cancellations and steals from the scheduler.
@@ -356,11 +341,14 @@ function drainScheduler(): void {
     if (kind === SchedulerToIo.Assign) {
       const count = body.length / ASSIGNMENT_WORDS;
       // Word 2 of an assignment is its job.
-      sendWithDefinitions(conn, body.subarray(2), ASSIGNMENT_WORDS, encodeAssign(body, count));
+      const definitions = newDefinitions(conn, body.subarray(2), ASSIGNMENT_WORDS);
+      send(conn, encodeAssign(body, count, definitions ?? undefined));
     } else if (kind === SchedulerToIo.AssignMultiNode) {
       const ids = body.subarray(ASSIGNMENT_WORDS);
       const message = encodeAssignMultiNode(body.subarray(0, ASSIGNMENT_WORDS), [...ids].map((id) => hostnames.get(id) ?? ''));
-      sendWithDefinitions(conn, body.subarray(2, 3), 1, message);
+      // Rare: the definition goes ahead in a frame of its own.
+      for (const [, part] of newDefinitions(conn, body.subarray(2, 3), 1) ?? []) send(conn, part);
+      send(conn, message);
     } else if (kind === SchedulerToIo.Cancel) {
       send(conn, encodeCancel(body, body.length / TASK_REF_WORDS));
     } else if (kind === SchedulerToIo.Steal) {

@@ -64,10 +64,37 @@ export function encodeJobDefinition(def: JobDefinitionT): Uint8Array {
   return serverMessage(ServerPayload.JobDefinition, def.pack(builder));
 }
 
-/** `words` holds `count` assignments of ASSIGNMENT_WORDS each. */
-export function encodeAssign(words: Uint32Array, count: number): Uint8Array {
+/** A job's id and one part of its definition, encoded as `encodeJobDefinition` made it. */
+export type DefinitionPart = readonly [jobId: number, encoded: Uint8Array];
+
+/** Bytes before each definition in an assignment: its job id and its length. */
+const DEFINITION_HEADER = 8;
+
+/**
+ * `words` holds `count` assignments of ASSIGNMENT_WORDS each; `definitions`,
+ * the definitions the worker needs first, travel in the same frame: one
+ * frame to seal, send and open instead of one more per job.
+ */
+export function encodeAssign(words: Uint32Array, count: number, definitions: readonly DefinitionPart[] = []): Uint8Array {
+  let packed = 0;
+  if (definitions.length > 0) {
+    let size = 0;
+    for (const [, encoded] of definitions) size += DEFINITION_HEADER + encoded.length;
+    const bytes = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const [jobId, encoded] of definitions) {
+      bytes.writeUInt32LE(jobId, at);
+      bytes.writeUInt32LE(encoded.length, at + 4);
+      bytes.set(encoded, at + DEFINITION_HEADER);
+      at += DEFINITION_HEADER + encoded.length;
+    }
+    packed = builder.createByteVector(bytes);
+  }
   const tasks = writeStructWords(builder, words, count, ASSIGNMENT_WORDS);
-  return serverMessage(ServerPayload.AssignTasks, AssignTasks.createAssignTasks(builder, tasks));
+  AssignTasks.startAssignTasks(builder);
+  AssignTasks.addTasks(builder, tasks);
+  if (packed !== 0) AssignTasks.addDefinitions(builder, packed);
+  return serverMessage(ServerPayload.AssignTasks, AssignTasks.endAssignTasks(builder));
 }
 
 /** `words` holds `count` task refs of TASK_REF_WORDS each. */
@@ -116,6 +143,25 @@ export function decodeJobDefinition(bytes: Uint8Array): JobDefinitionT {
   const msg = decodeServerMessage(bytes);
   if (msg.payloadType() !== ServerPayload.JobDefinition) throw new ProtocolError('not a job definition');
   return (msg.payload(new JobDefinition()) as JobDefinition).unpack();
+}
+
+/**
+ * Calls `take` with each definition an assignment carries (job id, and a
+ * view of the encoded definition inside the frame), in the order sent.
+ */
+export function forEachDefinition(msg: AssignTasks, take: (jobId: number, encoded: Uint8Array) => void): void {
+  const bytes = msg.definitionsArray();
+  if (bytes === null) return;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0; at < bytes.length; ) {
+    if (at + DEFINITION_HEADER > bytes.length) throw new ProtocolError('truncated job definition in an assignment');
+    const jobId = view.getUint32(at, true);
+    const length = view.getUint32(at + 4, true);
+    const start = at + DEFINITION_HEADER;
+    if (length > bytes.length - start) throw new ProtocolError('truncated job definition in an assignment');
+    take(jobId, bytes.subarray(start, start + length));
+    at = start + length;
+  }
 }
 
 export function assignmentWords(msg: AssignTasks): Uint32Array {

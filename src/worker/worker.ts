@@ -9,6 +9,7 @@ import {
   ASSIGNMENT_WORDS,
   TASK_REF_WORDS,
   assignmentWords,
+  forEachDefinition,
   cancelWords,
   forgottenJobs,
   decodeServerMessage,
@@ -344,9 +345,12 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   const onServerMessage = (plain: Uint8Array): void => {
     const msg = decodeServerMessage(plain);
     switch (msg.payloadType()) {
-      case ServerPayload.AssignTasks:
-        onAssign(assignmentWords(msg.payload(new AssignTasks()) as AssignTasks));
+      case ServerPayload.AssignTasks: {
+        const assign = msg.payload(new AssignTasks()) as AssignTasks;
+        forEachDefinition(assign, (jobId, encoded) => catalog.addEncoded(jobId, encoded));
+        onAssign(assignmentWords(assign));
         break;
+      }
       case ServerPayload.AssignMultiNode:
         onAssignMultiNode(msg.payload(new AssignMultiNode()) as AssignMultiNode);
         break;

@@ -10,6 +10,9 @@ import {
   decodeWorkerMessage,
   encodeAssign,
   encodeForgetJobs,
+  encodeJobDefinition,
+  decodeJobDefinition,
+  forEachDefinition,
   forgottenJobs,
   encodeUpdates,
   finishedWords,
@@ -18,6 +21,7 @@ import {
 import {
   AssignTasks,
   ForgetJobs,
+  JobDefinitionT,
   ServerPayload,
   TaskUpdates,
 } from '../../src/transport/generated/protocol.js';
@@ -77,4 +81,43 @@ test('the ended jobs a worker may forget arrive as sent, also out of an unaligne
     assert.equal(msg.payloadType(), ServerPayload.ForgetJobs);
     assert.deepEqual(forgottenJobs(msg.payload(new ForgetJobs()) as ForgetJobs), ids);
   }
+});
+
+test('the job definitions an assignment carries come out whole, in the order sent, ahead of its tasks', () => {
+  const words = randomWords(4 * ASSIGNMENT_WORDS, 11);
+  const parts: Array<[number, Uint8Array]> = [
+    [3, encodeJobDefinition(new JobDefinitionT(3, '/home/u/a', '', []))],
+    [4_000_000_000, encodeJobDefinition(new JobDefinitionT(4_000_000_000, '/scratch/'.padEnd(300, 'x'), '/s', []))],
+    // A second part of job 3 (tasks added to an open job).
+    [3, encodeJobDefinition(new JobDefinitionT(3, '/home/u/b', '', []))],
+  ];
+  for (const plain of alignedAndNot(encodeAssign(words, 4, parts))) {
+    const assign = decodeServerMessage(plain).payload(new AssignTasks()) as AssignTasks;
+    const seen: Array<[number, string]> = [];
+    forEachDefinition(assign, (jobId, encoded) => {
+      const def = decodeJobDefinition(encoded);
+      assert.equal(def.jobId, jobId);
+      seen.push([jobId, String(def.submitDir)]);
+    });
+    assert.deepEqual(seen, [
+      [3, '/home/u/a'],
+      [4_000_000_000, '/scratch/'.padEnd(300, 'x')],
+      [3, '/home/u/b'],
+    ]);
+    assert.deepEqual(assignmentWords(assign), words);
+  }
+  // Without definitions the field is left out.
+  const bare = decodeServerMessage(encodeAssign(words, 4)).payload(new AssignTasks()) as AssignTasks;
+  assert.equal(bare.definitionsArray(), null);
+  forEachDefinition(bare, () => assert.fail('no definition was sent'));
+});
+
+test('a definition whose length runs past the assignment is refused', () => {
+  const words = randomWords(ASSIGNMENT_WORDS, 12);
+  const plain = encodeAssign(words, 1, [[9, encodeJobDefinition(new JobDefinitionT(9, '/d', '', []))]]);
+  const assign = decodeServerMessage(plain).payload(new AssignTasks()) as AssignTasks;
+  // Claim one byte more than the definition has.
+  const bytes = assign.definitionsArray()!;
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(4, bytes.length - 8 + 1, true);
+  assert.throws(() => forEachDefinition(assign, () => {}), /truncated job definition/);
 });

@@ -2885,8 +2885,23 @@ tasksLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+definitions(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+definitionsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+definitionsArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startAssignTasks(builder:flatbuffers.Builder) {
-  builder.startObject(1);
+  builder.startObject(2);
 }
 
 static addTasks(builder:flatbuffers.Builder, tasksOffset:flatbuffers.Offset) {
@@ -2897,40 +2912,62 @@ static startTasksVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(20, numElems, 4);
 }
 
+static addDefinitions(builder:flatbuffers.Builder, definitionsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, definitionsOffset, 0);
+}
+
+static createDefinitionsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startDefinitionsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
 static endAssignTasks(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createAssignTasks(builder:flatbuffers.Builder, tasksOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createAssignTasks(builder:flatbuffers.Builder, tasksOffset:flatbuffers.Offset, definitionsOffset:flatbuffers.Offset):flatbuffers.Offset {
   AssignTasks.startAssignTasks(builder);
   AssignTasks.addTasks(builder, tasksOffset);
+  AssignTasks.addDefinitions(builder, definitionsOffset);
   return AssignTasks.endAssignTasks(builder);
 }
 
 unpack(): AssignTasksT {
   return new AssignTasksT(
-    this.bb!.createObjList(this.tasks.bind(this), this.tasksLength())
+    this.bb!.createObjList(this.tasks.bind(this), this.tasksLength()),
+    this.bb!.createScalarList(this.definitions.bind(this), this.definitionsLength())
   );
 }
 
 
 unpackTo(_o: AssignTasksT): void {
   _o.tasks = this.bb!.createObjList(this.tasks.bind(this), this.tasksLength());
+  _o.definitions = this.bb!.createScalarList(this.definitions.bind(this), this.definitionsLength());
 }
 }
 
 export class AssignTasksT {
 constructor(
-  public tasks: (TaskAssignmentT)[] = []
+  public tasks: (TaskAssignmentT)[] = [],
+  public definitions: (number)[] = []
 ){}
 
 
 pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const tasks = builder.createStructOffsetList(this.tasks, AssignTasks.startTasksVector);
+  const definitions = AssignTasks.createDefinitionsVector(builder, this.definitions);
 
   return AssignTasks.createAssignTasks(builder,
-    tasks
+    tasks,
+    definitions
   );
 }
 }
