@@ -42,12 +42,19 @@ export function writeStructWords(
   wordsPerStruct: number,
 ): fb.Offset {
   const size = wordsPerStruct * 4;
+  const bytes = count * size;
+  const inner = builder as unknown as { bb: fb.ByteBuffer; space: number };
+  if (LITTLE_ENDIAN) {
+    // The structs will start 4-byte aligned; 4 bytes of padding more put them
+    // at the source's offset modulo 8 (the source may be shared memory, which
+    // V8 copies word by word only then, and byte by byte otherwise).
+    builder.prep(4, bytes + 4);
+    if ((inner.space - bytes - words.byteOffset) & 7) builder.pad(4);
+  }
   // startVector reserves room for the whole vector, 4-byte aligned.
   builder.startVector(size, count, 4);
   if (LITTLE_ENDIAN) {
     // One copy of all structs: flatbuffers is little-endian, like this host.
-    const inner = builder as unknown as { bb: fb.ByteBuffer; space: number };
-    const bytes = count * size;
     inner.space -= bytes;
     inner.bb.bytes().set(new Uint8Array(words.buffer, words.byteOffset, bytes), inner.space);
   } else {

@@ -34,12 +34,12 @@ test('records come out in order with their kinds', () => {
 
 test('a record that would cross the end is preceded by padding and starts at 0', () => {
   const ring = RingBuffer.create(16);
-  assert.ok(ring.tryPush(1, [1, 2, 3, 4, 5, 6])); // words 0..6
-  assert.ok(ring.tryPush(2, [7, 8, 9, 10, 11])); // words 7..12
+  assert.ok(ring.tryPush(1, [1, 2, 3, 4, 5, 6])); // words 0..7 (records take an even number of words)
+  assert.ok(ring.tryPush(2, [7, 8, 9, 10, 11])); // words 8..13
   assert.equal(drainAll(ring).length, 2);
-  // tail at 13: 3 words left before the end, so a 5-word record pads them and wraps.
+  // tail at 14: 2 words left before the end, so a 6-word record pads them and wraps.
   assert.ok(ring.tryPush(3, [21, 22, 23, 24]));
-  assert.equal(ring.freeWords, 16 - 3 - 5);
+  assert.equal(ring.freeWords, 16 - 2 - 6);
   assert.deepEqual(Array.from(ring.data.subarray(0, 5)), [3 | (4 << 8), 21, 22, 23, 24]);
   assert.deepEqual(drainAll(ring), [[3, [21, 22, 23, 24]]]);
   assert.equal(ring.freeWords, 16);
@@ -65,15 +65,15 @@ test('a full ring refuses a record and writes nothing', () => {
   assert.equal(drainAll(ring).length, 3);
   // Wrapping needs room for the padding too.
   const small = RingBuffer.create(16);
-  assert.ok(small.tryPush(1, [1, 2, 3, 4, 5, 6])); // words 0..6
-  assert.ok(small.tryPush(1, [1, 2, 3, 4])); // 7..11
+  assert.ok(small.tryPush(1, [1, 2, 3, 4, 5])); // words 0..5
+  assert.ok(small.tryPush(1, [1, 2, 3, 4])); // 6..11
   assert.ok(small.tryPush(1, [5])); // 12..13
-  small.drain(() => {}, 1); // frees 0..6: 9 words free, but only 2 before the end
-  assert.equal(small.freeWords, 9);
-  assert.equal(small.tryPush(2, [1, 2, 3, 4, 5, 6, 7]), false); // 2 padding + 8 > 9
-  assert.ok(small.tryPush(2, [1, 2, 3, 4, 5, 6])); // 2 padding + 7 = 9
+  small.drain(() => {}, 1); // frees 0..5: 8 words free, but only 2 before the end
+  assert.equal(small.freeWords, 8);
+  assert.equal(small.tryPush(2, [1, 2, 3, 4, 5, 6, 7]), false); // 2 padding + 8 > 8
+  assert.ok(small.tryPush(2, [1, 2, 3, 4, 5])); // 2 padding + 6 = 8
   assert.equal(small.freeWords, 0);
-  assert.deepEqual(drainAll(small), [[1, [1, 2, 3, 4]], [1, [5]], [2, [1, 2, 3, 4, 5, 6]]]);
+  assert.deepEqual(drainAll(small), [[1, [1, 2, 3, 4]], [1, [5]], [2, [1, 2, 3, 4, 5]]]);
 });
 
 test('records larger than half the ring and bad kinds are programming errors', () => {
@@ -83,6 +83,19 @@ test('records larger than half the ring and bad kinds are programming errors', (
   assert.throws(() => ring.tryPush(255, []), RangeError);
   assert.throws(() => RingBuffer.create(12), RangeError);
   assert.throws(() => RingBuffer.attach(new SharedArrayBuffer(64)), RangeError);
+});
+
+test('every payload starts 8-byte aligned, whatever the sizes of the records before it', () => {
+  const ring = RingBuffer.create(64);
+  let seen = 0;
+  for (let lap = 0; lap < 200; lap++) {
+    assert.ok(ring.tryPush(1, new Int32Array(lap % 9)));
+    if (lap % 3 === 2) {
+      seen += ring.drain((_kind, data, offset) => assert.equal((data.byteOffset + offset * 4) % 8, 0));
+    }
+  }
+  seen += ring.drain((_kind, data, offset) => assert.equal((data.byteOffset + offset * 4) % 8, 0));
+  assert.equal(seen, 200);
 });
 
 test('reserve/commit writes in place and publishes several records at once', () => {

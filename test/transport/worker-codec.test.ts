@@ -2,6 +2,8 @@
 // struct vectors are written and read as whole blocks of words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fb from 'flatbuffers';
+import { writeStructWords } from '../../src/transport/struct-vector.js';
 import {
   ASSIGNMENT_WORDS,
   TASK_REF_WORDS,
@@ -120,4 +122,21 @@ test('a definition whose length runs past the assignment is refused', () => {
   const bytes = assign.definitionsArray()!;
   new DataView(bytes.buffer, bytes.byteOffset).setUint32(4, bytes.length - 8 + 1, true);
   assert.throws(() => forEachDefinition(assign, () => {}), /truncated job definition/);
+});
+
+test('struct vectors land at their source offset modulo 8, so copies out of shared memory go word by word', () => {
+  for (const sourceOffset of [0, 4, 8, 12]) {
+    for (const before of [0, 1, 3, 6]) {
+      const shared = new Uint32Array(new SharedArrayBuffer(64 + 10 * ASSIGNMENT_WORDS * 4), sourceOffset, 10 * ASSIGNMENT_WORDS);
+      shared.set(randomWords(10 * ASSIGNMENT_WORDS, sourceOffset + before));
+      const builder = new fb.Builder(64);
+      if (before > 0) builder.createByteVector(new Uint8Array(before).fill(7));
+      const vector = writeStructWords(builder, shared, 10, ASSIGNMENT_WORDS);
+      // The vector's length word, then its structs.
+      const start = builder.dataBuffer().capacity() - vector + 4;
+      assert.equal((start - sourceOffset) % 8, 0, `source at ${sourceOffset}, ${before} bytes before`);
+      const copied = new Uint32Array(builder.dataBuffer().bytes().slice(start, start + shared.byteLength).buffer);
+      assert.deepEqual(copied, shared.slice());
+    }
+  }
 });
