@@ -13,6 +13,7 @@ import { log } from '../common/log.js';
 import { wrapPort, exposeOn } from '../common/comlink-node.js';
 import { VERSION } from '../common/version.js';
 import { ControlPlane } from './control-plane.js';
+import { IdleCollector } from './idle-collector.js';
 import { ClientService } from './client-service.js';
 import { CommandHostListener } from '../command-host/listener.js';
 import { createRunDir, mayBeAlive, readAccess, resolveServerDir, writeAccess, removeAccess } from './server-dir.js';
@@ -163,10 +164,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ownBell: mainBell,
   });
 
+  const collector = new IdleCollector();
+
   const stop = (): Promise<void> => {
     if (stopping) return stopping;
     stopping = (async () => {
       log.info('server is stopping');
+      collector.stop();
       await Promise.all(ioApis.map((io) => io.shutdown()));
       await scheduler.stop();
       await controlPlane.stop();
@@ -194,7 +198,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     registerWorker: (reg) => controlPlane.registerWorker(reg),
     activateWorker: (id) => controlPlane.activateWorker(id),
     workerEnded: (id, state) => controlPlane.workerEnded(id, state),
-    clientRequest: (bytes) => service.handle(bytes),
+    clientRequest: (bytes) => {
+      collector.noteRequest();
+      return service.handle(bytes);
+    },
     taskErrors: (errors) => controlPlane.recordTaskErrors(errors),
   };
   for (const port of controlPorts) exposeOn(controlApi, port);
