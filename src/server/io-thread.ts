@@ -331,6 +331,15 @@ function newDefinitions(conn: Connection, jobs: ArrayLike<number>, stride: numbe
   return parts;
 }
 
+/** Definitions up to this size in all travel inside the assignment that needs them. */
+const MAX_DEFINITIONS_IN_ASSIGNMENT = 1024 * 1024;
+
+function definitionBytes(parts: readonly DefinitionPart[]): number {
+  let bytes = 0;
+  for (const [, part] of parts) bytes += part.length;
+  return bytes;
+}
+
 // Assignments, cancellations and steals from the scheduler.
 function drainScheduler(): void {
   fromScheduler.drain((kind, data, offset, words) => {
@@ -342,7 +351,13 @@ function drainScheduler(): void {
       const count = body.length / ASSIGNMENT_WORDS;
       // Word 2 of an assignment is its job.
       const definitions = newDefinitions(conn, body.subarray(2), ASSIGNMENT_WORDS);
-      send(conn, encodeAssign(body, count, definitions ?? undefined));
+      if (definitions !== null && definitionBytes(definitions) > MAX_DEFINITIONS_IN_ASSIGNMENT) {
+        // Large ones (long --each-line lists) each in a frame of their own, so the assignment stays within a frame's limit.
+        for (const [, part] of definitions) send(conn, part);
+        send(conn, encodeAssign(body, count));
+      } else {
+        send(conn, encodeAssign(body, count, definitions ?? undefined));
+      }
     } else if (kind === SchedulerToIo.AssignMultiNode) {
       const ids = body.subarray(ASSIGNMENT_WORDS);
       const message = encodeAssignMultiNode(body.subarray(0, ASSIGNMENT_WORDS), [...ids].map((id) => hostnames.get(id) ?? ''));

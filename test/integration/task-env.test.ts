@@ -199,7 +199,7 @@ test('a task over its --time-limit is killed and fails', async () => {
   assert.match(task!.error, /time limit/i);
 });
 
-test('a job whose definition is too large to ride with its assignment (over 4 MiB) still reaches the worker', async () => {
+test('a job whose definition is too large to ride with its assignment (over 1 MiB) still reaches the worker', async () => {
   const dir = c.mkdir('large-definition');
   // 45 tasks with a 110 000-character value each: about 5 MB of job definition.
   const tasks = 45;
