@@ -17,7 +17,7 @@ export interface IdleCollectorOptions {
   collect?: () => void;
 }
 
-export const DEFAULT_IDLE_COLLECTOR: IdleCollectorOptions = { quietMs: 30, minRequests: 200 };
+const DEFAULT_IDLE_COLLECTOR: IdleCollectorOptions = { quietMs: 30, minRequests: 200 };
 
 export class IdleCollector {
   private requests = 0;

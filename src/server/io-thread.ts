@@ -309,11 +309,13 @@ function flushToScheduler(): void {
   }
 }
 
+const NO_DEFINITIONS: readonly DefinitionPart[] = [];
+
 /**
  * The definitions of the jobs of `jobs` (every `stride`-th entry) that the
- * worker has not had yet, which it now counts as sent; null when none.
+ * worker has not had yet, which it now counts as sent.
  */
-function newDefinitions(conn: Connection, jobs: ArrayLike<number>, stride: number): DefinitionPart[] | null {
+function newDefinitions(conn: Connection, jobs: ArrayLike<number>, stride: number): readonly DefinitionPart[] {
   let parts: DefinitionPart[] | null = null;
   let previous = -1;
   for (let i = 0; i < jobs.length; i += stride) {
@@ -328,7 +330,7 @@ function newDefinitions(conn: Connection, jobs: ArrayLike<number>, stride: numbe
     conn.jobs.add(job);
     for (const part of definition) (parts ??= []).push([job, part]);
   }
-  return parts;
+  return parts ?? NO_DEFINITIONS;
 }
 
 /** Definitions up to this size in all travel inside the assignment that needs them. */
@@ -351,18 +353,18 @@ function drainScheduler(): void {
       const count = body.length / ASSIGNMENT_WORDS;
       // Word 2 of an assignment is its job.
       const definitions = newDefinitions(conn, body.subarray(2), ASSIGNMENT_WORDS);
-      if (definitions !== null && definitionBytes(definitions) > MAX_DEFINITIONS_IN_ASSIGNMENT) {
+      if (definitionBytes(definitions) > MAX_DEFINITIONS_IN_ASSIGNMENT) {
         // Large ones (long --each-line lists) each in a frame of their own, so the assignment stays within a frame's limit.
         for (const [, part] of definitions) send(conn, part);
         send(conn, encodeAssign(body, count));
       } else {
-        send(conn, encodeAssign(body, count, definitions ?? undefined));
+        send(conn, encodeAssign(body, count, definitions));
       }
     } else if (kind === SchedulerToIo.AssignMultiNode) {
       const ids = body.subarray(ASSIGNMENT_WORDS);
       const message = encodeAssignMultiNode(body.subarray(0, ASSIGNMENT_WORDS), [...ids].map((id) => hostnames.get(id) ?? ''));
       // Rare: the definition goes ahead in a frame of its own.
-      for (const [, part] of newDefinitions(conn, body.subarray(2, 3), 1) ?? []) send(conn, part);
+      for (const [, part] of newDefinitions(conn, body.subarray(2, 3), 1)) send(conn, part);
       send(conn, message);
     } else if (kind === SchedulerToIo.Cancel) {
       send(conn, encodeCancel(body, body.length / TASK_REF_WORDS));

@@ -342,12 +342,15 @@ export async function runWorker(opts: WorkerOptions): Promise<string> {
   const registration = new Promise<number>((r) => (registered = r));
   let serverIdleTimeout = 0;
 
+  // Definitions come ahead of the tasks that need them, in their assignment's frame.
+  const fileDefinition = (jobId: number, encoded: Uint8Array) => catalog.addEncoded(jobId, encoded);
+
   const onServerMessage = (plain: Uint8Array): void => {
     const msg = decodeServerMessage(plain);
     switch (msg.payloadType()) {
       case ServerPayload.AssignTasks: {
         const assign = msg.payload(new AssignTasks()) as AssignTasks;
-        forEachDefinition(assign, (jobId, encoded) => catalog.addEncoded(jobId, encoded));
+        forEachDefinition(assign, fileDefinition);
         onAssign(assignmentWords(assign));
         break;
       }
