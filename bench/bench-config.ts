@@ -6,8 +6,10 @@ export interface BenchConfig {
   quick: boolean;
   /** Tasks of the zero-work array. */
   arrayTasks: number;
-  /** Runs (each with a fresh server) of each zero-work array case and rounds of each /bin/true comparison; medians are reported. */
+  /** Runs (each with a fresh server) of each zero-work array case; medians are reported. */
   arrayRuns: number;
+  /** Rounds of each /bin/true comparison (hq and its peers, taking turns at going first); medians are reported. */
+  spawnRounds: number;
   /** Workers of the many-worker zero-work case. */
   manyWorkers: number;
   /** /bin/true tasks in the process makespan comparisons. */
@@ -47,6 +49,7 @@ export function parseBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         quick,
         arrayTasks: 10_000,
         arrayRuns: 1,
+        spawnRounds: 1,
         manyWorkers: 16,
         spawnTasks: 200,
         slurmTasks: 6,
@@ -59,6 +62,7 @@ export function parseBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         quick,
         arrayTasks: 1_000_000,
         arrayRuns: 3,
+        spawnRounds: 5,
         manyWorkers: 16,
         spawnTasks: 20_000,
         slurmTasks: 1_000,

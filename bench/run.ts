@@ -275,13 +275,20 @@ async function hqTrueSection(
 ): Promise<void> {
   const n = config.spawnTasks;
   const label = output === 'none' ? '/bin/true via hq, --stdout none' : '/bin/true via hq, output files';
-  // Each round runs hq, then the C loop(s) right after, so that each ratio
+  // Each round runs hq and its peers back to back, so that each ratio
   // compares runs under the same machine load; the report gives medians.
-  const runs = config.arrayRuns;
+  // hq goes first in even rounds and last in odd ones, so that whatever a
+  // run leaves behind (exiting processes, dirty pages) weighs on both sides.
+  const runs = config.spawnRounds;
   const rounds: Array<{ hq: HqMakespan; native: NativeResult | null; nativeFiles: NativeResult | null; xargs: number | null }> = [];
   for (let round = 0; round < runs; round++) {
-    progress(`/bin/true x ${count(n)} via hq, ${output === 'none' ? '--stdout none' : 'output files'} (round ${round + 1} of ${runs})`);
-    const hq = await benchHqTrue(n, output);
+    const hqFirst = round % 2 === 0;
+    let hq: HqMakespan | null = null;
+    const runHq = async () => {
+      progress(`/bin/true x ${count(n)} via hq, ${output === 'none' ? '--stdout none' : 'output files'} (round ${round + 1} of ${runs})`);
+      hq = await benchHqTrue(n, output);
+    };
+    if (hqFirst) await runHq();
     let native: NativeResult | null = null;
     let nativeFiles: NativeResult | null = null;
     if (baselines) {
@@ -303,7 +310,8 @@ async function hqTrueSection(
       progress(`/bin/true x ${count(n)} via xargs -P 2, paired with the hq run`);
       xargs = await benchXargs(n);
     }
-    rounds.push({ hq, native, nativeFiles, xargs });
+    if (!hqFirst) await runHq();
+    rounds.push({ hq: hq!, native, nativeFiles, xargs });
   }
   const run = [...rounds].sort((a, b) => a.hq.seconds - b.hq.seconds)[rounds.length >> 1]!.hq;
   const medianOf = (pick: (r: (typeof rounds)[number]) => number | null): number | null => {
@@ -316,15 +324,15 @@ async function hqTrueSection(
   const filesRatio = medianOf((r) => (r.nativeFiles ? r.hq.seconds / r.nativeFiles.seconds : null));
   if (output === 'none') {
     peers.xargs = medianOf((r) => r.xargs);
-    const when = runs === 1 ? 'run right after the hq run' : `median of ${runs} runs, each right after an hq run`;
+    const when = runs === 1 ? 'run right after the hq run' : `median of ${runs} runs, each paired with an hq run`;
     report.row('/bin/true via xargs -P 2', seconds(peers.xargs!), '', `${count(n)} tasks; ${when}`);
   }
   const xargsSpeed = medianOf((r) => (r.xargs === null ? null : r.xargs / r.hq.seconds));
   const { xargs, parallel } = peers;
   const comparisons: string[] = [];
-  if (nativeRatio !== null) comparisons.push(`${ratio(nativeRatio)} posix_spawn (${seconds(nativeSeconds!)}, each run right after its hq run)`);
+  if (nativeRatio !== null) comparisons.push(`${ratio(nativeRatio)} posix_spawn (${seconds(nativeSeconds!)}, each run paired with an hq run)`);
   if (filesRatio !== null) comparisons.push(`${ratio(filesRatio)} posix_spawn creating the same files (${seconds(filesSeconds!)})`);
-  if (xargsSpeed !== null) comparisons.push(speedAgainst(xargsSpeed, 'xargs (each run right after its hq run)'));
+  if (xargsSpeed !== null) comparisons.push(speedAgainst(xargsSpeed, 'xargs (each run paired with an hq run)'));
   else if (xargs !== null) comparisons.push(speedAgainst(xargs / run.seconds, 'xargs'));
   if (parallel !== null) comparisons.push(speedAgainst(parallel / run.seconds, 'GNU parallel'));
   const files = output === 'files' ? `; ${count(run.outputFiles)} stdout/stderr files` : '';
@@ -455,8 +463,8 @@ function commandsOf(config: BenchConfig): string[] {
     `# ${config.quick ? '100 jobs of 100' : '1000 jobs of 1000'} tasks, and one job of as many, submitted through the client library (bench/many-jobs.ts), then one zero-work worker`,
     `# ${config.quick ? 200 : '20000'} jobs of one /bin/true task each through the client library, ${SUBMITS_IN_FLIGHT} submits in flight, on one worker --cpus 2 (bench/one-task-jobs.ts); RSS of server, worker and launcher after each half`,
     `${hqLine(['worker', 'start', '--cpus', '2'])} &`,
-    `${hqLine(['submit', ...hqTrueSubmitArgs(n, 'none')])} && ${hqLine(['job', 'wait', 'last'])}`,
-    `${hqLine(['submit', ...hqTrueSubmitArgs(n, 'files')])} && ${hqLine(['job', 'wait', 'last'])}`,
+    `${hqLine(['submit', ...hqTrueSubmitArgs(n, 'none')])} && ${hqLine(['job', 'wait', 'last'])}    # ${config.spawnRounds} rounds with spawn-loop and xargs, hq first in every other round`,
+    `${hqLine(['submit', ...hqTrueSubmitArgs(n, 'files')])} && ${hqLine(['job', 'wait', 'last'])}    # ${config.spawnRounds} rounds with both spawn-loops, hq first in every other round`,
     `native-bench/build/spawn-loop -n ${n} -P 2 -- /bin/true`,
     `native-bench/build/spawn-loop -n ${n} -P 2 -o "$(mktemp -d)" -- /bin/true    # the same, creating 2 output files a task`,
     xargsCommand(n),

@@ -10,6 +10,7 @@ test('the full run uses the documented sizes and writes the docs', () => {
   assert.equal(config.quick, false);
   assert.equal(config.arrayTasks, 1_000_000);
   assert.equal(config.arrayRuns, 3);
+  assert.equal(config.spawnRounds, 5);
   assert.equal(config.manyWorkers, 16);
   assert.equal(config.spawnTasks, 20_000);
   assert.equal(config.cliRuns, 10);
