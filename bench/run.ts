@@ -125,9 +125,12 @@ async function zeroWorkSection(config: BenchConfig, report: Report, native: Nati
 
   const atReference = f.tasks === REFERENCE_ARRAY_TASKS;
   const scale = atReference ? '' : ` (${count(f.tasks)} tasks; target is for ${count(REFERENCE_ARRAY_TASKS)})`;
-  report.target(`1M-task zero-work array, ${workersText(workers)}: ≤ 2 s`, seconds(f.seconds) + scale, atReference ? f.seconds <= 2 : null);
+  // Many workers may take a little longer: every one of them is a connection to serve.
+  const limitSeconds = workers === 1 ? 2 : 2.5;
+  report.target(`1M-task zero-work array, ${workersText(workers)}: ≤ ${limitSeconds} s`, seconds(f.seconds) + scale, atReference ? f.seconds <= limitSeconds : null);
   if (workers === 1) {
     report.target('1M-task zero-work array: server peak RSS ≤ 300 MiB', mebibytes(f.serverPeakRss) + scale, atReference ? f.serverPeakRss <= 300 * MIB : null);
+    report.target('1M-task zero-work array: client peak RSS ≤ 100 MiB', mebibytes(f.clientPeakRss) + scale, atReference ? f.clientPeakRss <= 100 * MIB : null);
   }
 }
 
