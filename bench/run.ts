@@ -182,8 +182,9 @@ async function manyJobsSection(config: BenchConfig, report: Report): Promise<voi
   const perJob = config.quick ? 100 : 1000;
   // Each run is short (about a second) and its ratio swings by tens of
   // percent from run to run here: the median of seven pairs still moved
-  // from 1.07 to 1.25 between runs of the benchmark an hour apart.
-  const runs = config.quick ? 1 : 11;
+  // from 1.07 to 1.25 between runs of the benchmark an hour apart, that of
+  // eleven from 0.94 to 1.14. Twenty-one pairs take about a minute and a half.
+  const runs = config.quick ? 1 : 21;
   progress(`${count(jobs)} jobs of ${count(perJob)} tasks against one job of ${count(jobs * perJob)}, ${runs} run(s)`);
   const m: ManyJobsFigures = await benchManyJobs(jobs, perJob, runs);
   const label = `${count(jobs)} jobs of ${count(perJob)} tasks`;
