@@ -286,13 +286,11 @@ async function hqTrueSection(
   const runs = config.spawnRounds;
   const rounds: Array<{ hq: HqMakespan; native: NativeResult | null; nativeFiles: NativeResult | null; xargs: number | null }> = [];
   for (let round = 0; round < runs; round++) {
-    const hqFirst = round % 2 === 0;
-    let hq: HqMakespan | null = null;
-    const runHq = async () => {
+    const runHq = (): Promise<HqMakespan> => {
       progress(`/bin/true x ${count(n)} via hq, ${output === 'none' ? '--stdout none' : 'output files'} (round ${round + 1} of ${runs})`);
-      hq = await benchHqTrue(n, output);
+      return benchHqTrue(n, output);
     };
-    if (hqFirst) await runHq();
+    const hqBefore = round % 2 === 0 ? await runHq() : null;
     let native: NativeResult | null = null;
     let nativeFiles: NativeResult | null = null;
     if (baselines) {
@@ -314,8 +312,8 @@ async function hqTrueSection(
       progress(`/bin/true x ${count(n)} via xargs -P 2, paired with the hq run`);
       xargs = await benchXargs(n);
     }
-    if (!hqFirst) await runHq();
-    rounds.push({ hq: hq!, native, nativeFiles, xargs });
+    const hq = hqBefore ?? (await runHq());
+    rounds.push({ hq, native, nativeFiles, xargs });
   }
   const run = [...rounds].sort((a, b) => a.hq.seconds - b.hq.seconds)[rounds.length >> 1]!.hq;
   const medianOf = (pick: (r: (typeof rounds)[number]) => number | null): number | null => {
